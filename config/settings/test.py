@@ -1,0 +1,10 @@
+"""Test settings: the local defaults with a fast hasher and in-memory e-mail."""
+
+import tempfile
+
+from config.settings.local import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="parkpay-test-media-")
+PAYROLL_CHUNK_SIZE = 7

@@ -1,0 +1,167 @@
+from django.contrib import admin
+
+from payroll.models import (
+    Adjustment,
+    AuditEvent,
+    Client,
+    PayPeriod,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+    Project,
+    QualityTier,
+    RateCard,
+    TaskType,
+    WorkRecord,
+)
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+class QualityTierInline(admin.TabularInline):
+    model = QualityTier
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "client", "park", "active"]
+    list_filter = ["park", "client", "active"]
+    inlines = [QualityTierInline]
+
+
+@admin.register(TaskType)
+class TaskTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit"]
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    list_display = [
+        "project",
+        "task_type",
+        "skill_level",
+        "rate",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["project__park", "project", "task_type", "skill_level"]
+
+
+@admin.register(WorkRecord)
+class WorkRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "source",
+        "worker",
+        "project",
+        "task_type",
+        "work_date",
+        "units",
+        "accuracy",
+    ]
+    list_filter = ["source", "project"]
+    search_fields = ["external_id", "worker__employee_no"]
+    raw_id_fields = ["worker"]
+    date_hierarchy = "work_date"
+    list_select_related = ["worker", "project", "task_type"]
+
+
+@admin.register(PayPeriod)
+class PayPeriodAdmin(admin.ModelAdmin):
+    list_display = [
+        "park",
+        "month",
+        "status",
+        "calculated_at",
+        "approved_at",
+        "paid_at",
+    ]
+    list_filter = ["park", "status"]
+    # Status moves only through the payroll services (R13), never by hand.
+    readonly_fields = [
+        "status",
+        "snapshot_at",
+        "calculated_at",
+        "approved_at",
+        "approved_by",
+        "paid_at",
+        "error_count",
+    ]
+
+
+@admin.register(PayrollRun)
+class PayrollRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "period",
+        "status",
+        "workers_done",
+        "workers_total",
+        "error_count",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PayslipLineInline(admin.TabularInline):
+    model = PayslipLine
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payslip)
+class PayslipAdmin(admin.ModelAdmin):
+    list_display = ["number", "worker", "period", "taxable", "tax", "net"]
+    list_filter = ["period__park", "period"]
+    search_fields = ["number", "worker__employee_no"]
+    raw_id_fields = ["worker"]
+    inlines = [PayslipLineInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "worker",
+        "period",
+        "kind",
+        "amount",
+        "reason",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["kind", "period__park"]
+    raw_id_fields = ["worker"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action", "park"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

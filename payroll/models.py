@@ -1,0 +1,520 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from workforce.models import Park, SkillLevel, Worker
+
+RATE_CARD_RANGE = _("A rate card must end after it starts.")
+UNITS_POSITIVE = _("Units must be a positive whole number (R4.1).")
+ACCURACY_RANGE = _("Accuracy is a percentage from 0.00 to 100.00 (R4.1).")
+TIER_RANGE = _("A quality tier's multiplier must not be negative.")
+ADJUSTMENT_POSITIVE = _(
+    "The amount of an adjustment is positive; its kind says whether it adds or "
+    "deducts (R9)."
+)
+ADJUSTMENT_REASON = _("Every adjustment needs a reason (R9).")
+
+
+class Client(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+
+    def __str__(self):
+        return self.name
+
+
+class Project(models.Model):
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="projects"
+    )
+    park = models.ForeignKey(Park, on_delete=models.PROTECT, related_name="projects")
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["park", "code"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.UniqueConstraint(fields=["park", "code"], name="project_unique_code")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class QualityTier(models.Model):
+    """One band of R4.2: accuracy >= min_accuracy pays ``multiplier``."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="quality_tiers"
+    )
+    min_accuracy = models.DecimalField(
+        _("minimum accuracy"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    multiplier = models.DecimalField(
+        _("multiplier"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    label = models.SlugField(_("label"), max_length=30)
+
+    class Meta:
+        ordering = ["project", "-min_accuracy"]
+        verbose_name = _("quality tier")
+        verbose_name_plural = _("quality tiers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "min_accuracy"], name="tier_unique_bound"
+            ),
+            models.CheckConstraint(
+                condition=Q(multiplier__gte=0), name="tier_multiplier_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"≥{self.min_accuracy} × {self.multiplier}"
+
+
+class TaskType(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.CharField(_("unit"), max_length=30)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("task type")
+        verbose_name_plural = _("task types")
+
+    def __str__(self):
+        return self.name
+
+
+class RateCard(models.Model):
+    """R3.1: the price of one unit, valid on [effective_from, effective_to)."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="rate_cards"
+    )
+    task_type = models.ForeignKey(
+        TaskType, on_delete=models.PROTECT, related_name="rate_cards"
+    )
+    skill_level = models.CharField(
+        _("skill level"), max_length=10, choices=SkillLevel.choices
+    )
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=12,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["project", "task_type", "skill_level", "effective_from"]
+        verbose_name = _("rate card")
+        verbose_name_plural = _("rate cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "task_type", "skill_level", "effective_from"],
+                name="rate_card_unique_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gt=F("effective_from")),
+                name="rate_card_interval_positive",
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="rate_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id}/{self.task_type_id}/{self.skill_level} {self.rate}"
+
+    def clean(self):
+        if (
+            self.effective_to
+            and self.effective_from
+            and self.effective_to <= self.effective_from
+        ):
+            raise ValidationError({"effective_to": RATE_CARD_RANGE})
+
+
+class WorkRecord(models.Model):
+    """Accepted work: ``units`` of a task type on a project on one day (R4.1)."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="records")
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="records"
+    )
+    task_type = models.ForeignKey(
+        TaskType, on_delete=models.PROTECT, related_name="records"
+    )
+    work_date = models.DateField(_("work date"))
+    units = models.PositiveIntegerField(
+        _("units"), validators=[MinValueValidator(1, message=UNITS_POSITIVE)]
+    )
+    accuracy = models.DecimalField(
+        _("accuracy"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal("0"), message=ACCURACY_RANGE),
+            MaxValueValidator(Decimal("100"), message=ACCURACY_RANGE),
+        ],
+    )
+    source = models.CharField(_("source"), max_length=30, default="manual")
+    external_id = models.CharField(_("external id"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["work_date", "id"]
+        verbose_name = _("work record")
+        verbose_name_plural = _("work records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="record_unique_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(units__gte=1), name="record_units_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(accuracy__isnull=True)
+                | (Q(accuracy__gte=0) & Q(accuracy__lte=100)),
+                name="record_accuracy_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["work_date", "worker"]),
+            models.Index(fields=["worker", "work_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_id}"
+
+
+class AdjustmentKind(models.TextChoices):
+    BONUS = "bonus", _("bonus")
+    ALLOWANCE = "allowance", _("allowance")
+    DEDUCTION = "deduction", _("deduction")
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CALCULATED = "calculated", _("calculated")
+    APPROVED = "approved", _("approved")
+    PAID = "paid", _("paid")
+
+
+LOCKED_STATUSES = (PeriodStatus.APPROVED, PeriodStatus.PAID)
+
+
+class PayPeriod(models.Model):
+    """R1: a calendar month of one park, moving open → calculated → approved → paid."""
+
+    park = models.ForeignKey(Park, on_delete=models.PROTECT, related_name="periods")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=PeriodStatus.choices,
+        default=PeriodStatus.OPEN,
+    )
+    # Records created up to this moment belong to the calculation (R13.3).
+    snapshot_at = models.DateTimeField(_("calculated up to"), null=True, blank=True)
+    calculated_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["park", "-month"]
+        verbose_name = _("pay period")
+        verbose_name_plural = _("pay periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["park", "month"], name="period_unique_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1), name="period_month_first_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.park.code} {self.month:%Y-%m}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class PayrollRun(models.Model):
+    period = models.ForeignKey(PayPeriod, on_delete=models.CASCADE, related_name="runs")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    snapshot_at = models.DateTimeField()
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    workers_total = models.PositiveIntegerField(default=0)
+    workers_done = models.PositiveIntegerField(default=0)
+    payslip_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("payroll run")
+        verbose_name_plural = _("payroll runs")
+        constraints = [
+            # Only one run per period at a time, enforced by the database.
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(status__in=["queued", "running"]),
+                name="run_one_active_per_period",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} #{self.pk} {self.status}"
+
+    @property
+    def progress(self) -> int:
+        if not self.workers_total:
+            return 100 if self.status == RunStatus.DONE else 0
+        return int(100 * self.workers_done / self.workers_total)
+
+
+class RunChunk(models.Model):
+    """One slice of a run's workers; done chunks are skipped on re-delivery."""
+
+    run = models.ForeignKey(PayrollRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    worker_ids = models.JSONField()
+    done = models.BooleanField(default=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="chunk_unique_index")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}:{self.index}"
+
+
+class Payslip(models.Model):
+    """R14: one worker's pay for one period."""
+
+    period = models.ForeignKey(
+        PayPeriod, on_delete=models.CASCADE, related_name="payslips"
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.PROTECT, related_name="payslips"
+    )
+    run = models.ForeignKey(
+        PayrollRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    contract = models.CharField(_("contract"), max_length=12)
+    skill_level = models.CharField(_("skill level"), max_length=10)
+    minutes = models.PositiveIntegerField(_("minutes worked"))
+    units = models.PositiveIntegerField(_("units"), default=0)
+    accuracy = models.DecimalField(
+        _("accuracy"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    piece_pay = models.DecimalField(max_digits=12, decimal_places=2)
+    topup = models.DecimalField(max_digits=12, decimal_places=2)
+    bonuses = models.DecimalField(max_digits=12, decimal_places=2)
+    allowances = models.DecimalField(max_digits=12, decimal_places=2)
+    taxable = models.DecimalField(_("taxable total"), max_digits=12, decimal_places=2)
+    social_insurance = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2)
+    deductions = models.DecimalField(max_digits=12, decimal_places=2)
+    carried_in = models.DecimalField(max_digits=12, decimal_places=2)
+    carried_forward = models.DecimalField(max_digits=12, decimal_places=2)
+    net = models.DecimalField(_("net pay"), max_digits=12, decimal_places=2)
+    ytd_taxable = models.DecimalField(max_digits=14, decimal_places=2)
+    ytd_social_insurance = models.DecimalField(max_digits=14, decimal_places=2)
+    ytd_tax = models.DecimalField(max_digits=14, decimal_places=2)
+    warnings = models.JSONField(default=list, blank=True)
+    generated_at = models.DateTimeField()
+    pdf = models.FileField(upload_to="payslips/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["period", "worker__employee_no"]
+        verbose_name = _("payslip")
+        verbose_name_plural = _("payslips")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "worker"], name="payslip_unique_worker_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(net__gte=0), name="payslip_net_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
+
+
+class PayslipLine(models.Model):
+    payslip = models.ForeignKey(Payslip, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20)
+    project = models.CharField(max_length=100, blank=True)
+    task_type = models.CharField(max_length=100, blank=True)
+    unit = models.CharField(max_length=30, blank=True)
+    quantity = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    rate = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    multiplier = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    tier = models.CharField(max_length=30, blank=True)
+    ref_period = models.CharField(max_length=7, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["payslip", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payslip", "position"], name="line_unique_position"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount}"
+
+
+class Adjustment(models.Model):
+    """R9: a bonus, allowance or deduction added to a worker's period."""
+
+    period = models.ForeignKey(
+        PayPeriod, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=AdjustmentKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "worker", "created_at", "id"]
+        verbose_name = _("adjustment")
+        verbose_name_plural = _("adjustments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="adjustment_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount}"
+
+    def clean(self):
+        errors = {}
+        if self.amount is not None and self.amount <= 0:
+            errors["amount"] = ADJUSTMENT_POSITIVE
+        if not (self.reason or "").strip():
+            errors["reason"] = ADJUSTMENT_REASON
+        if errors:
+            raise ValidationError(errors)
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when: rates, adjustments, periods, payslips (DESIGN)."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    park = models.ForeignKey(Park, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_id}"

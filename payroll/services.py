@@ -1,0 +1,201 @@
+"""Writes of payroll reference data: projects, tiers, rate cards, work records."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from payroll.models import (
+    AuditEvent,
+    Client,
+    Project,
+    QualityTier,
+    RateCard,
+    TaskType,
+    WorkRecord,
+)
+from workforce.models import Park, Worker
+
+RATE_CARD_OVERLAP = _(
+    "A rate card for this project, task type and skill level is already valid "
+    "from %(start)s to %(end)s (R3.1)."
+)
+DUPLICATE_EXTERNAL_ID = _(
+    "A work record from %(source)s with id %(id)s exists already."
+)
+PROJECT_OTHER_PARK = _("The worker and the project belong to different parks.")
+
+DEFAULT_TIERS = (
+    (Decimal("98.00"), Decimal("1.10"), "excellent"),
+    (Decimal("95.00"), Decimal("1.00"), "standard"),
+    (Decimal("90.00"), Decimal("0.80"), "below_standard"),
+    (Decimal("0.00"), Decimal("0.00"), "rejected"),
+)
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
+def audit_record(
+    *, actor, park, action: str, obj, before=None, after=None
+) -> AuditEvent:
+    """Keep who changed what and when (DESIGN: roles and data protection)."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        park=park,
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=str(obj.pk),
+        before={k: _jsonable(v) for k, v in before.items()} if before else None,
+        after={k: _jsonable(v) for k, v in after.items()} if after else None,
+    )
+
+
+def client_create(*, code: str, name: str) -> Client:
+    client = Client(code=code, name=name)
+    client.full_clean()
+    client.save()
+    return client
+
+
+def task_type_create(*, code: str, name: str, unit: str) -> TaskType:
+    task_type = TaskType(code=code, name=name, unit=unit)
+    task_type.full_clean()
+    task_type.save()
+    return task_type
+
+
+@transaction.atomic
+def project_create(
+    *, client: Client, park: Park, code: str, name: str, tiers=DEFAULT_TIERS
+) -> Project:
+    """A project with the quality tiers of R4.2 (policy defaults unless given)."""
+    project = Project(client=client, park=park, code=code, name=name)
+    project.full_clean()
+    project.save()
+    for min_accuracy, multiplier, label in tiers:
+        tier = QualityTier(
+            project=project,
+            min_accuracy=min_accuracy,
+            multiplier=multiplier,
+            label=label,
+        )
+        tier.full_clean()
+        tier.save()
+    return project
+
+
+@transaction.atomic
+def rate_card_create(
+    *,
+    project: Project,
+    task_type: TaskType,
+    skill_level: str,
+    rate: Decimal,
+    effective_from: date,
+    effective_to: date | None = None,
+    actor=None,
+) -> RateCard:
+    """R3.1: a new price is a new card; cards for one key never overlap.
+
+    An open-ended card that the new one starts after is closed at the new
+    card's start, so a price change is one call.
+    """
+    card = RateCard(
+        project=project,
+        task_type=task_type,
+        skill_level=skill_level,
+        rate=rate,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        created_by=actor,
+    )
+    card.full_clean()
+    same_key = RateCard.objects.select_for_update().filter(
+        project=project, task_type=task_type, skill_level=skill_level
+    )
+    open_before = same_key.filter(
+        effective_to__isnull=True, effective_from__lt=effective_from
+    ).first()
+    if open_before is not None:
+        open_before.effective_to = effective_from
+        open_before.save(update_fields=["effective_to"])
+    overlap = same_key.filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=effective_from)
+    )
+    if effective_to is not None:
+        overlap = overlap.filter(effective_from__lt=effective_to)
+    clash = overlap.exclude(pk=getattr(open_before, "pk", None)).first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                "effective_from": RATE_CARD_OVERLAP
+                % {"start": clash.effective_from, "end": clash.effective_to or "…"}
+            }
+        )
+    card.save()
+    audit_record(
+        actor=actor,
+        park=project.park,
+        action="rate_card.create",
+        obj=card,
+        after={
+            "project": project.code,
+            "task_type": task_type.code,
+            "skill_level": skill_level,
+            "rate": rate,
+            "effective_from": effective_from,
+            "effective_to": effective_to,
+        },
+    )
+    return card
+
+
+def work_record_create(
+    *,
+    worker: Worker,
+    project: Project,
+    task_type: TaskType,
+    work_date: date,
+    units: int,
+    accuracy: Decimal | None,
+    source: str,
+    external_id: str,
+) -> WorkRecord:
+    record = WorkRecord(
+        worker=worker,
+        project=project,
+        task_type=task_type,
+        work_date=work_date,
+        units=units,
+        accuracy=accuracy,
+        source=source,
+        external_id=external_id,
+    )
+    if worker.park_id != project.park_id:
+        raise ValidationError({"project": PROJECT_OTHER_PARK})
+    record.full_clean(validate_constraints=False)
+    if WorkRecord.objects.filter(source=source, external_id=external_id).exists():
+        raise ValidationError(
+            {
+                "external_id": DUPLICATE_EXTERNAL_ID
+                % {"source": source, "id": external_id}
+            }
+        )
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:  # a concurrent import won the race
+        raise ValidationError(
+            {
+                "external_id": DUPLICATE_EXTERNAL_ID
+                % {"source": source, "id": external_id}
+            }
+        ) from exc
+    return record

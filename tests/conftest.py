@@ -1,0 +1,18 @@
+import pytest
+
+from tests.factories import make_catalogue, make_park, make_worker
+
+
+@pytest.fixture
+def park(db):
+    return make_park()
+
+
+@pytest.fixture
+def worker(park):
+    return make_worker(park)
+
+
+@pytest.fixture
+def catalogue(park):
+    return make_catalogue(park)

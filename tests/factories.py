@@ -1,0 +1,86 @@
+"""Test data built through the real services."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+
+from payroll.models import Client, TaskType
+from payroll.services import (
+    client_create,
+    project_create,
+    rate_card_create,
+    task_type_create,
+)
+from workforce.models import Contract, Park
+from workforce.services import park_create, team_create, worker_create
+
+_seq = itertools.count(1)
+
+
+def make_park(code: str | None = None) -> Park:
+    n = next(_seq)
+    code = code or f"park{n}"
+    return park_create(
+        name=f"Test Park {n}", code=code, county="Test County", township="Test Township"
+    )
+
+
+def make_user(role: str | None = None, username: str | None = None) -> User:
+    user = User.objects.create_user(
+        username=username or f"user{next(_seq)}", password="test-pass-123456"
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_worker(
+    park: Park,
+    *,
+    contract: str = Contract.FULL_TIME,
+    hire_date: date = date(2025, 1, 1),
+    skill_level: str = "junior",
+    user: User | None = None,
+    with_login: bool = False,
+    **fields,
+):
+    n = next(_seq)
+    if with_login and user is None:
+        user = make_user("worker")
+    team = fields.pop("team", None) or team_create(park=park, name=f"Team {n}")
+    return worker_create(
+        park=park,
+        team=team,
+        employee_no=f"E{n:06d}",
+        name=fields.pop("name", f"测试员{n}"),
+        gender=fields.pop("gender", "female"),
+        birth_year=fields.pop("birth_year", 1990),
+        hire_date=hire_date,
+        contract=contract,
+        skill_level=skill_level,
+        user=user,
+        **fields,
+    )
+
+
+def make_catalogue(park: Park, *, rate: Decimal = Decimal("0.5000")):
+    """A client, a project with default tiers, a task type, one card per level."""
+    n = next(_seq)
+    client = Client.objects.first() or client_create(code=f"c{n}", name=f"Client {n}")
+    task_type = TaskType.objects.filter(code="box").first() or task_type_create(
+        code="box", name="2D box", unit="box"
+    )
+    project = project_create(
+        client=client, park=park, code=f"p{n}", name=f"Project {n}"
+    )
+    for level in ("trainee", "junior", "senior"):
+        rate_card_create(
+            project=project,
+            task_type=task_type,
+            skill_level=level,
+            rate=rate,
+            effective_from=date(2020, 1, 1),
+        )
+    return project, task_type

@@ -1,0 +1,233 @@
+"""Every write to the workforce: parks, workers, skill levels, work sessions."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workforce.models import (
+    SESSION_OVERLAP,
+    Park,
+    PayPolicy,
+    SkillLevel,
+    SkillPeriod,
+    Team,
+    Worker,
+    WorkSession,
+)
+
+SKILL_NOT_AFTER = _(
+    "A new skill level must start after the current one, which started on %(day)s."
+)
+SKILL_BEFORE_HIRE = _("A skill level cannot start before the hire date.")
+ALREADY_CLOCKED_IN = _("You are already clocked in since %(start)s.")
+NOT_CLOCKED_IN = _("You are not clocked in.")
+SESSION_NOT_EDITABLE = _("Only your own sessions of the last 7 days can be changed.")
+WORKER_LEFT = _("%(worker)s has left the park.")
+
+ROLES = ("worker", "trainer", "director", "payroll_officer", "county_official")
+
+
+def park_create(
+    *,
+    name: str,
+    code: str,
+    county: str,
+    township: str,
+    time_zone: str = "Asia/Shanghai",
+) -> Park:
+    park = Park(
+        name=name, code=code, county=county, township=township, time_zone=time_zone
+    )
+    park.full_clean()
+    with transaction.atomic():
+        park.save()
+        # The default policy of R7.1/R10, in force from the start.
+        PayPolicy.objects.create(park=park, effective_from=date(2000, 1, 1))
+    return park
+
+
+def team_create(*, park: Park, name: str) -> Team:
+    team = Team(park=park, name=name)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def worker_create(
+    *,
+    park: Park,
+    employee_no: str,
+    name: str,
+    gender: str,
+    birth_year: int,
+    hire_date: date,
+    contract: str,
+    team: Team | None = None,
+    skill_level: str = SkillLevel.TRAINEE,
+    user=None,
+    **fields,
+) -> Worker:
+    worker = Worker(
+        park=park,
+        team=team,
+        employee_no=employee_no,
+        name=name,
+        gender=gender,
+        birth_year=birth_year,
+        hire_date=hire_date,
+        contract=contract,
+        user=user,
+        **fields,
+    )
+    worker.full_clean()
+    worker.save()
+    SkillPeriod.objects.create(worker=worker, level=skill_level, valid_from=hire_date)
+    return worker
+
+
+@transaction.atomic
+def worker_set_skill_level(
+    *, worker: Worker, level: str, valid_from: date
+) -> SkillPeriod:
+    """Close the current skill interval and open a new one at ``valid_from``."""
+    Worker.objects.select_for_update().get(pk=worker.pk)
+    if valid_from < worker.hire_date:
+        raise ValidationError({"valid_from": SKILL_BEFORE_HIRE})
+    current = (
+        worker.skills.filter(valid_to__isnull=True).order_by("-valid_from").first()
+    )
+    if current is not None:
+        if valid_from <= current.valid_from:
+            raise ValidationError(
+                {"valid_from": SKILL_NOT_AFTER % {"day": current.valid_from}}
+            )
+        current.valid_to = valid_from
+        current.save(update_fields=["valid_to"])
+    period = SkillPeriod(worker=worker, level=level, valid_from=valid_from)
+    period.full_clean()
+    period.save()
+    return period
+
+
+@transaction.atomic
+def worker_leave(*, worker: Worker, leave_date: date) -> Worker:
+    worker.leave_date = leave_date
+    worker.full_clean()
+    worker.save(update_fields=["leave_date"])
+    return worker
+
+
+def _local_date(moment: datetime, tz_name: str) -> date:
+    return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
+def _derive(session: WorkSession, park: Park) -> None:
+    if session.start:
+        session.work_date = _local_date(session.start, park.time_zone)
+    if session.start and session.end:
+        session.minutes = max(
+            0, int((session.end - session.start).total_seconds() // 60)
+        )
+    else:
+        session.minutes = 0
+
+
+def _check_overlap(session: WorkSession) -> None:
+    """R6.1: sessions of one worker never overlap (an open one runs until now)."""
+    end = session.end or timezone.now()
+    others = WorkSession.objects.filter(
+        worker_id=session.worker_id,
+        start__lt=end,
+        start__gt=session.start - timedelta(hours=16),
+    ).exclude(pk=session.pk)
+    for other in others:
+        other_end = other.end or timezone.now()
+        if other_end > session.start:
+            raise ValidationError(
+                {
+                    "start": SESSION_OVERLAP
+                    % {
+                        "start": timezone.localtime(other.start).strftime(
+                            "%Y-%m-%d %H:%M"
+                        ),
+                        "end": timezone.localtime(other_end).strftime("%Y-%m-%d %H:%M"),
+                    }
+                }
+            )
+
+
+def _lock_worker(worker: Worker) -> Worker:
+    # Serialise session writes per worker so two overlapping inserts cannot race.
+    return Worker.objects.select_for_update().select_related("park").get(pk=worker.pk)
+
+
+@transaction.atomic
+def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkSession:
+    """Record a finished session (R6.1 validation)."""
+    worker = _lock_worker(worker)
+    session = WorkSession(worker=worker, start=start, end=end)
+    _derive(session, worker.park)
+    session.full_clean()
+    _check_overlap(session)
+    session.save()
+    return session
+
+
+@transaction.atomic
+def work_session_update(
+    *, session: WorkSession, start: datetime, end: datetime | None
+) -> WorkSession:
+    worker = _lock_worker(session.worker)
+    session.start, session.end = start, end
+    _derive(session, worker.park)
+    session.full_clean()
+    _check_overlap(session)
+    session.save()
+    return session
+
+
+@transaction.atomic
+def work_session_clock_in(
+    *, worker: Worker, now: datetime | None = None
+) -> WorkSession:
+    worker = _lock_worker(worker)
+    now = now or timezone.now()
+    if (
+        worker.leave_date
+        and _local_date(now, worker.park.time_zone) >= worker.leave_date
+    ):
+        raise ValidationError(WORKER_LEFT % {"worker": worker.name})
+    open_session = worker.sessions.filter(end__isnull=True).first()
+    if open_session:
+        raise ValidationError(
+            ALREADY_CLOCKED_IN
+            % {"start": timezone.localtime(open_session.start).strftime("%H:%M")}
+        )
+    session = WorkSession(worker=worker, start=now)
+    _derive(session, worker.park)
+    session.full_clean()
+    _check_overlap(session)
+    session.save()
+    return session
+
+
+@transaction.atomic
+def work_session_clock_out(
+    *, worker: Worker, now: datetime | None = None
+) -> WorkSession:
+    worker = _lock_worker(worker)
+    session = worker.sessions.filter(end__isnull=True).first()
+    if session is None:
+        raise ValidationError(NOT_CLOCKED_IN)
+    now = now or timezone.now()
+    # A forgotten clock-out is capped at the R6.1 maximum rather than refused.
+    session.end = min(now, session.start + timedelta(hours=16))
+    _derive(session, worker.park)
+    session.full_clean()
+    session.save()
+    return session
