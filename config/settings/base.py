@@ -147,7 +147,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A task whose worker died is handed to another worker after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -155,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
     "payroll-last-month": {
         "task": "payroll.calculate_last_month",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+    "payroll-expire-stuck-runs": {
+        "task": "payroll.expire_stuck_runs",
+        "schedule": crontab(minute="*/10"),
     },
 }
 

@@ -1,0 +1,45 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from payroll import periods
+from payroll.calculation import month_bounds
+from payroll.models import WorkRecord
+from workforce.models import Park
+
+
+class Command(BaseCommand):
+    help = (
+        "Calculate and approve every completed month of the demo data, and "
+        "calculate the current month, so the pages have payslips to show."
+    )
+
+    def handle(self, *args, **options):
+        this_month = timezone.localdate().replace(day=1)
+        for park in Park.objects.all():
+            first = (
+                WorkRecord.objects.filter(worker__park=park)
+                .order_by("work_date")
+                .values_list("work_date", flat=True)
+                .first()
+            )
+            if first is None:
+                continue
+            month = first.replace(day=1)
+            while month <= this_month:
+                period = periods.period_get_or_create(park=park, month=month)
+                if not period.locked:
+                    run = periods.payroll_run_start(period=period)
+                    run = periods.wait_for_run(run)
+                    period.refresh_from_db()
+                    count = run.summary.get("payslips")
+                    line = f"{park.code} {month:%Y-%m}: {count} payslips"
+                    if month < this_month and not run.error_count:
+                        periods.period_approve(period=period, actor=None)
+                        line += ", approved"
+                    elif run.error_count:
+                        line += f", {run.error_count} errors"
+                    self.stdout.write(line)
+                else:
+                    self.stdout.write(f"{park.code} {month:%Y-%m}: {period.status}")
+                month = month_bounds(month)[1]
+        self.stdout.write(self.style.SUCCESS("Demo payroll ready."))

@@ -1,0 +1,397 @@
+"""Services of the pay-period lifecycle (R13): runs, approval, payment, adjustments.
+
+The only way to change a period, a run, a payslip or an adjustment. Every
+status move happens under ``select_for_update()`` and is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from payroll.calculation import calculate_chunk, month_bounds, period_workers
+from payroll.models import (
+    ACTIVE_RUN_STATUSES,
+    LOCKED_STATUSES,
+    Adjustment,
+    AdjustmentKind,
+    PayPeriod,
+    PayrollRun,
+    Payslip,
+    PeriodStatus,
+    RunChunk,
+    RunStatus,
+)
+from payroll.services import audit_record
+from workforce.models import Park, Worker
+from workforce.selectors import user_park_ids, user_roles
+
+logger = logging.getLogger(__name__)
+
+RUN_ALREADY_ACTIVE = _(
+    "A payroll calculation for %(period)s is already running; wait for it to finish."
+)
+PERIOD_LOCKED = _(
+    "The period %(period)s is %(status)s and can no longer be changed (R13)."
+)
+NOT_CALCULATED = _("The period %(period)s must be calculated before it is approved.")
+HAS_ERRORS = _(
+    "The period %(period)s has %(count)s calculation errors; fix them and "
+    "recalculate before approving (R3.3)."
+)
+ALREADY_APPROVED = _("The period %(period)s is already %(status)s.")
+NOT_APPROVED = _("Only an approved period can be marked paid.")
+DIRECTOR_ONLY = _("Only the park's director can approve a period (R13.2).")
+STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
+EARLIER_OPEN = _("The earlier period %(period)s must be approved first.")
+RUN_IN_PROGRESS = _("A calculation is running for %(period)s; wait for it to finish.")
+RUN_TIMED_OUT = _("The calculation did not finish within %(minutes)s minutes.")
+WORKER_OTHER_PARK = _("The worker does not belong to this period's park.")
+
+
+def _require_park_role(actor, park: Park, roles: set[str], message) -> None:
+    if actor is None or getattr(actor, "is_superuser", False):
+        return  # system jobs (beat) and superusers
+    if not (user_roles(actor) & roles) or park.id not in user_park_ids(actor):
+        raise PermissionDenied(message)
+
+
+def period_get_or_create(*, park: Park, month: date) -> PayPeriod:
+    period, _created = PayPeriod.objects.get_or_create(
+        park=park, month=month.replace(day=1)
+    )
+    return period
+
+
+def _lock(period: PayPeriod) -> PayPeriod:
+    return (
+        PayPeriod.objects.select_for_update().select_related("park").get(pk=period.pk)
+    )
+
+
+def payroll_run_start(*, period: PayPeriod, actor=None, chunk_size: int | None = None):
+    """Queue a calculation of ``period`` (R13.1); one active run per period.
+
+    The run and its chunks are written first; the tasks are queued when the
+    transaction commits.
+    """
+    from payroll import tasks
+
+    chunk_size = chunk_size or settings.PAYROLL_CHUNK_SIZE
+    with transaction.atomic():
+        period = _lock(period)
+        _require_park_role(
+            actor, period.park, {"director", "payroll_officer"}, STAFF_ONLY
+        )
+        if period.locked:
+            raise ValidationError(
+                PERIOD_LOCKED
+                % {"period": period, "status": period.get_status_display()}
+            )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                run = PayrollRun.objects.create(
+                    period=period,
+                    started_by=actor if getattr(actor, "pk", None) else None,
+                    status=RunStatus.QUEUED,
+                    snapshot_at=now,
+                )
+        except IntegrityError as exc:
+            raise ValidationError(RUN_ALREADY_ACTIVE % {"period": period}) from exc
+        worker_ids = period_workers(period)
+        chunks = [
+            RunChunk(run=run, index=i, worker_ids=worker_ids[pos : pos + chunk_size])
+            for i, pos in enumerate(range(0, len(worker_ids), chunk_size))
+        ]
+        RunChunk.objects.bulk_create(chunks)
+        run.chunks_total = len(chunks)
+        run.workers_total = len(worker_ids)
+        run.save(update_fields=["chunks_total", "workers_total"])
+        audit_record(
+            actor=actor,
+            park=period.park,
+            action="period.calculate",
+            obj=period,
+            after={"run": run.pk, "workers": len(worker_ids)},
+        )
+        transaction.on_commit(lambda: tasks.calculate_period.delay(run.pk))
+    return run
+
+
+def payroll_run_dispatch(*, run_id: int) -> list[int]:
+    """Mark the run running and return the chunk indexes still to do."""
+    with transaction.atomic():
+        run = PayrollRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return []
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at"])
+        todo = list(run.chunks.filter(done=False).values_list("index", flat=True))
+    if not todo:
+        payroll_run_finish(run_id=run_id)
+    return todo
+
+
+def payroll_run_chunk(*, run_id: int, index: int) -> bool:
+    """Calculate one chunk. Idempotent: a chunk already done is skipped, and a
+    chunk interrupted mid-way left nothing behind (one transaction)."""
+    with transaction.atomic():
+        chunk = (
+            RunChunk.objects.select_for_update()
+            .select_related("run__period__park")
+            .get(run_id=run_id, index=index)
+        )
+        run = chunk.run
+        if chunk.done or run.status not in ACTIVE_RUN_STATUSES:
+            return False
+        count, errors, _totals = calculate_chunk(
+            period=run.period,
+            worker_ids=chunk.worker_ids,
+            snapshot=run.snapshot_at,
+            run=run,
+        )
+        chunk.done = True
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["done", "finished_at"])
+        # The run row is locked last and briefly, so chunks commit one at a time.
+        run = PayrollRun.objects.select_for_update().get(pk=run_id)
+        run.chunks_done = F("chunks_done") + 1
+        run.workers_done = F("workers_done") + len(chunk.worker_ids)
+        run.payslip_count = F("payslip_count") + count
+        run.error_count = F("error_count") + len(errors)
+        if errors:
+            run.errors = [*run.errors, *errors]
+        run.save(
+            update_fields=[
+                "chunks_done",
+                "workers_done",
+                "payslip_count",
+                "error_count",
+                "errors",
+            ]
+        )
+        run.refresh_from_db(fields=["chunks_done", "chunks_total"])
+        last = run.chunks_done >= run.chunks_total
+    if last:
+        payroll_run_finish(run_id=run_id)
+    return True
+
+
+@transaction.atomic
+def payroll_run_finish(*, run_id: int) -> PayrollRun:
+    """Close a run whose chunks are all done: drop payslips of workers no longer
+    in the period, sum up, and move the period to ``calculated``."""
+    run = PayrollRun.objects.select_for_update().select_related("period").get(pk=run_id)
+    if run.status not in ACTIVE_RUN_STATUSES or run.chunks.filter(done=False).exists():
+        return run
+    period = _lock(run.period)
+    in_run = set()
+    for ids in run.chunks.values_list("worker_ids", flat=True):
+        in_run.update(ids)
+    stale = Payslip.objects.filter(period=period).exclude(worker_id__in=in_run)
+    stale.delete()
+    # Payslips of workers with errors this time must not survive from a past run.
+    error_workers = {e["worker_id"] for e in run.errors}
+    Payslip.objects.filter(period=period, worker_id__in=error_workers).delete()
+    sums = Payslip.objects.filter(period=period).aggregate(
+        gross=Sum("taxable"),
+        topups=Sum("topup"),
+        tax=Sum("tax"),
+        social_insurance=Sum("social_insurance"),
+        net=Sum("net"),
+    )
+    run.summary = {
+        "workers": run.workers_total,
+        "payslips": Payslip.objects.filter(period=period).count(),
+        "errors": run.error_count,
+        **{k: str(v or Decimal("0.00")) for k, v in sums.items()},
+    }
+    run.status = RunStatus.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["summary", "status", "finished_at"])
+    before = period.status
+    period.status = PeriodStatus.CALCULATED
+    period.snapshot_at = run.snapshot_at
+    period.calculated_at = run.finished_at
+    period.error_count = run.error_count
+    period.save(update_fields=["status", "snapshot_at", "calculated_at", "error_count"])
+    audit_record(
+        actor=run.started_by,
+        park=period.park,
+        action="period.calculated",
+        obj=period,
+        before={"status": before},
+        after={"status": period.status, **run.summary},
+    )
+    return run
+
+
+@transaction.atomic
+def payroll_run_fail(*, run_id: int, message: str) -> PayrollRun:
+    run = PayrollRun.objects.select_for_update().get(pk=run_id)
+    if run.status in ACTIVE_RUN_STATUSES:
+        run.status = RunStatus.FAILED
+        run.message = message
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "message", "finished_at"])
+    return run
+
+
+def payroll_runs_expire(*, older_than: timedelta | None = None) -> int:
+    """Mark runs stuck longer than the task time limit as failed, so a new run
+    can start."""
+    limit = older_than or timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    cutoff = timezone.now() - limit
+    count = 0
+    for run_id in PayrollRun.objects.filter(
+        status__in=ACTIVE_RUN_STATUSES, created_at__lt=cutoff
+    ).values_list("id", flat=True):
+        payroll_run_fail(
+            run_id=run_id,
+            message=str(RUN_TIMED_OUT % {"minutes": int(limit.total_seconds() // 60)}),
+        )
+        count += 1
+    return count
+
+
+def payroll_run_inline(*, run: PayrollRun, progress=None) -> PayrollRun:
+    """Run every chunk of ``run`` in this process (embedded default, tests)."""
+    for index in payroll_run_dispatch(run_id=run.pk):
+        payroll_run_chunk(run_id=run.pk, index=index)
+        if progress:
+            progress(PayrollRun.objects.get(pk=run.pk))
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def period_approve(*, period: PayPeriod, actor) -> PayPeriod:
+    """R13.2: a director approves a calculated period with no errors."""
+    period = _lock(period)
+    _require_park_role(actor, period.park, {"director"}, DIRECTOR_ONLY)
+    if period.status in LOCKED_STATUSES:
+        raise ValidationError(
+            ALREADY_APPROVED % {"period": period, "status": period.get_status_display()}
+        )
+    if period.status != PeriodStatus.CALCULATED:
+        raise ValidationError(NOT_CALCULATED % {"period": period})
+    if period.runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
+        raise ValidationError(RUN_IN_PROGRESS % {"period": period})
+    if period.error_count:
+        raise ValidationError(
+            HAS_ERRORS % {"period": period, "count": period.error_count}
+        )
+    earlier = PayPeriod.objects.filter(
+        park=period.park, month__lt=period.month
+    ).exclude(status__in=LOCKED_STATUSES)
+    # Late work (R13.3) relies on periods being locked in order.
+    if earlier.filter(payslips__isnull=False).exists():
+        raise ValidationError(EARLIER_OPEN % {"period": earlier.first()})
+    period.status = PeriodStatus.APPROVED
+    period.approved_at = timezone.now()
+    period.approved_by = actor if getattr(actor, "pk", None) else None
+    period.save(update_fields=["status", "approved_at", "approved_by"])
+    audit_record(
+        actor=actor,
+        park=period.park,
+        action="period.approve",
+        obj=period,
+        before={"status": PeriodStatus.CALCULATED},
+        after={"status": period.status},
+    )
+    return period
+
+
+@transaction.atomic
+def period_mark_paid(*, period: PayPeriod, actor) -> PayPeriod:
+    """R13.4: a paid period is read-only from now on."""
+    period = _lock(period)
+    _require_park_role(actor, period.park, {"director", "payroll_officer"}, STAFF_ONLY)
+    if period.status != PeriodStatus.APPROVED:
+        raise ValidationError(NOT_APPROVED)
+    period.status = PeriodStatus.PAID
+    period.paid_at = timezone.now()
+    period.save(update_fields=["status", "paid_at"])
+    audit_record(
+        actor=actor,
+        park=period.park,
+        action="period.paid",
+        obj=period,
+        before={"status": PeriodStatus.APPROVED},
+        after={"status": period.status},
+    )
+    return period
+
+
+@transaction.atomic
+def adjustment_add(
+    *, period: PayPeriod, worker: Worker, kind: str, amount: Decimal, reason: str, actor
+) -> Adjustment:
+    """R9: a bonus, allowance or deduction, with a reason; kept with who and when."""
+    period = _lock(period)
+    _require_park_role(actor, period.park, {"director", "payroll_officer"}, STAFF_ONLY)
+    if period.locked:
+        raise ValidationError(
+            PERIOD_LOCKED % {"period": period, "status": period.get_status_display()}
+        )
+    if worker.park_id != period.park_id:
+        raise ValidationError({"worker": WORKER_OTHER_PARK})
+    if kind not in AdjustmentKind.values:
+        raise ValidationError({"kind": _("Unknown kind of adjustment.")})
+    adjustment = Adjustment(
+        period=period,
+        worker=worker,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        created_by=actor,
+    )
+    adjustment.full_clean()
+    adjustment.save()
+    audit_record(
+        actor=actor,
+        park=period.park,
+        action="adjustment.add",
+        obj=adjustment,
+        after={
+            "worker": worker.employee_no,
+            "kind": kind,
+            "amount": amount,
+            "reason": reason,
+        },
+    )
+    return adjustment
+
+
+def period_for_month(*, park: Park, month: date) -> PayPeriod:
+    return period_get_or_create(park=park, month=month_bounds(month)[0])
+
+
+def wait_for_run(
+    run: PayrollRun, *, timeout: float = 600, poll: float = 0.5, progress=None
+):
+    """Poll a run queued to the broker until it ends (command line, tests)."""
+    deadline = clock.monotonic() + timeout
+    while True:
+        run.refresh_from_db()
+        if progress:
+            progress(run)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run
+        if clock.monotonic() > deadline:
+            raise TimeoutError(
+                f"payroll run {run.pk} still {run.status} after {timeout}s"
+            )
+        clock.sleep(poll)

@@ -1,0 +1,81 @@
+"""Celery tasks: thin, by id; the logic lives in payroll.periods."""
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
+
+from payroll import periods
+from payroll.calculation import previous_month
+from workforce.models import Park
+
+logger = logging.getLogger(__name__)
+
+# A dropped database connection or a lost broker is retried; the chunk is
+# idempotent, so a retry never duplicates a payslip.
+TRANSIENT = (OperationalError, InterfaceError)
+RETRY = dict(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+
+
+@shared_task(name="payroll.calculate_period", bind=True, **RETRY)
+def calculate_period(self, run_id: int) -> int:
+    """Fan a run out into one task per chunk of workers."""
+    todo = periods.payroll_run_dispatch(run_id=run_id)
+    for index in todo:
+        calculate_chunk.delay(run_id, index)
+    return len(todo)
+
+
+@shared_task(
+    name="payroll.calculate_chunk",
+    bind=True,
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+    **RETRY,
+)
+def calculate_chunk(self, run_id: int, index: int) -> bool:
+    try:
+        return periods.payroll_run_chunk(run_id=run_id, index=index)
+    except TRANSIENT:
+        raise
+    except SoftTimeLimitExceeded:
+        periods.payroll_run_fail(
+            run_id=run_id, message=f"chunk {index} exceeded its time limit"
+        )
+        raise
+    except Exception as exc:
+        logger.exception("payroll run %s chunk %s failed", run_id, index)
+        periods.payroll_run_fail(run_id=run_id, message=f"chunk {index}: {exc}")
+        raise
+
+
+@shared_task(name="payroll.calculate_last_month")
+def calculate_last_month() -> list[int]:
+    """Beat, on the 1st at 02:00 park time: calculate every park's last month."""
+    started = []
+    periods.payroll_runs_expire()
+    for park in Park.objects.all():
+        today = datetime.now(ZoneInfo(park.time_zone)).date()
+        period = periods.period_get_or_create(park=park, month=previous_month(today))
+        try:
+            started.append(periods.payroll_run_start(period=period).pk)
+        except ValidationError as exc:
+            logger.info("park %s: %s", park.code, exc.messages[0])
+    return started
+
+
+@shared_task(name="payroll.expire_stuck_runs")
+def expire_stuck_runs() -> int:
+    return periods.payroll_runs_expire()
