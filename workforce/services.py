@@ -199,7 +199,7 @@ def work_session_clock_in(
     now = now or timezone.now()
     if (
         worker.leave_date
-        and _local_date(now, worker.park.time_zone) >= worker.leave_date
+        and _local_date(now, worker.park.time_zone) > worker.leave_date
     ):
         raise ValidationError(WORKER_LEFT % {"worker": worker.name})
     open_session = worker.sessions.filter(end__isnull=True).first()
