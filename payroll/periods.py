@@ -162,6 +162,8 @@ def payroll_run_chunk(*, run_id: int, index: int) -> bool:
             snapshot=run.snapshot_at,
             run=run,
         )
+        if settings.PAYROLL_CHUNK_DELAY:
+            clock.sleep(settings.PAYROLL_CHUNK_DELAY)
         chunk.done = True
         chunk.finished_at = timezone.now()
         chunk.save(update_fields=["done", "finished_at"])
@@ -250,9 +252,9 @@ def payroll_run_fail(*, run_id: int, message: str) -> PayrollRun:
 
 
 def payroll_runs_expire(*, older_than: timedelta | None = None) -> int:
-    """Mark runs stuck longer than the task time limit as failed, so a new run
-    can start."""
-    limit = older_than or timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    """Mark runs stuck for twice the task time limit as failed, so a new run can
+    start. (A killed worker's chunk is re-delivered well before that.)"""
+    limit = older_than or timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
     cutoff = timezone.now() - limit
     count = 0
     for run_id in PayrollRun.objects.filter(

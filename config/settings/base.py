@@ -149,8 +149,12 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # A task whose worker died is handed to another worker after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800")),
+    # How often (seconds) a worker looks for such tasks.
+    "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL", "10")),
 }
+if os.environ.get("CELERY_RESTORE_INTERVAL"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -174,3 +178,6 @@ LOGGING = {
 
 # Payroll splits a park's workers into chunks of this size, one task each.
 PAYROLL_CHUNK_SIZE = int(os.environ.get("PAYROLL_CHUNK_SIZE", "500"))
+# Seconds a chunk waits before it commits: zero except in fault-injection tests,
+# which kill a worker while a chunk is open.
+PAYROLL_CHUNK_DELAY = float(os.environ.get("PAYROLL_CHUNK_DELAY", "0"))
