@@ -10,6 +10,7 @@ grouped query each.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -270,7 +271,7 @@ def _collect_records(
                 project=project.name,
                 task_type=task_type.name,
                 unit=task_type.unit,
-                rate=Decimal(str(rate)),
+                rate=rate if isinstance(rate, Decimal) else Decimal(str(rate)),
                 multiplier=tier.multiplier,
                 tier=tier.label,
                 units=int(units),
@@ -518,31 +519,18 @@ def calculate_chunk(
             )
         number = payslip_number(park, start, worker.employee_no)
         payslips.append(
-            Payslip(
-                period=period,
-                worker_id=wid,
-                run=run,
-                number=number,
-                contract=worker.contract,
-                skill_level=levels.get(wid, ""),
-                minutes=data.minutes,
-                units=data.units,
-                accuracy=accuracy,
-                piece_pay=result.piece_pay,
-                topup=result.topup,
-                bonuses=result.bonuses,
-                allowances=result.allowances,
-                taxable=result.taxable,
-                social_insurance=result.social_insurance,
-                tax=result.tax,
-                deductions=result.deductions,
-                carried_in=result.carried_in,
-                carried_forward=result.carried_forward,
-                net=result.net,
-                ytd_taxable=result.ytd_taxable,
-                ytd_social_insurance=result.ytd_social_insurance,
-                ytd_tax=result.ytd_tax,
-                warnings=working_time_warnings(
+            {
+                "period_id": period.id,
+                "worker_id": wid,
+                "run_id": getattr(run, "id", None),
+                "number": number,
+                "contract": worker.contract,
+                "skill_level": levels.get(wid, ""),
+                "minutes": data.minutes,
+                "units": data.units,
+                "accuracy": accuracy,
+                **{name: getattr(result, name) for name in RESULT_FIELDS},
+                "warnings": working_time_warnings(
                     contract=worker.contract,
                     day_minutes=data.day_minutes,
                     start=start,
@@ -550,37 +538,130 @@ def calculate_chunk(
                     minutes=data.minutes,
                     standard_hours=policy.standard_hours,
                 ),
-                generated_at=now,
-            )
+                "generated_at": now,
+                "pdf": "",
+                "pdf_sha256": "",
+            }
         )
         lines_by_number[number] = result.lines
         for key in ("piece_pay", "topup", "taxable", "social_insurance", "tax", "net"):
             totals[key] += getattr(result, key)
 
     # R13.1: replace the chunk's earlier results entirely.
-    old = Payslip.objects.filter(period=period, worker_id__in=workers)
-    PayslipLine.objects.filter(payslip__in=old).delete()
-    old.delete()
-    created = Payslip.objects.bulk_create(payslips, batch_size=1000)
-    lines = []
-    for payslip in created:
-        for position, line in enumerate(lines_by_number[payslip.number], start=1):
-            lines.append(
-                PayslipLine(
-                    payslip_id=payslip.id,
-                    position=position,
-                    kind=str(line.kind),
-                    project=line.project,
-                    task_type=line.task_type,
-                    unit=line.unit,
-                    quantity=line.quantity,
-                    rate=line.rate,
-                    multiplier=line.multiplier,
-                    tier=line.tier,
-                    ref_period=line.period or "",
-                    reason=line.reason,
-                    amount=line.amount,
-                )
-            )
-    PayslipLine.objects.bulk_create(lines, batch_size=2000)
-    return len(created), errors, dict(totals)
+    delete_payslips(period_id=period.id, worker_ids=list(workers))
+    store_payslips(payslips, lines_by_number)
+    return len(payslips), errors, dict(totals)
+
+
+RESULT_FIELDS = (
+    "piece_pay",
+    "topup",
+    "bonuses",
+    "allowances",
+    "taxable",
+    "social_insurance",
+    "tax",
+    "deductions",
+    "carried_in",
+    "carried_forward",
+    "net",
+    "ytd_taxable",
+    "ytd_social_insurance",
+    "ytd_tax",
+)
+LINE_COLUMNS = (
+    "payslip_id",
+    "position",
+    "kind",
+    "project",
+    "task_type",
+    "unit",
+    "quantity",
+    "rate",
+    "multiplier",
+    "tier",
+    "ref_period",
+    "reason",
+    "amount",
+)
+
+
+def _line_rows(payslip_id: int, lines) -> list[tuple]:
+    return [
+        (
+            payslip_id,
+            position,
+            str(line.kind),
+            line.project,
+            line.task_type,
+            line.unit,
+            line.quantity,
+            line.rate,
+            line.multiplier,
+            line.tier,
+            line.period or "",
+            line.reason,
+            line.amount,
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def delete_payslips(*, period_id: int, worker_ids: list[int]) -> None:
+    """Delete payslips and their lines in two statements (the ORM's cascade
+    would load every payslip first)."""
+    if not worker_ids:
+        return
+    where = f"period_id = %s AND worker_id IN ({_in_list(worker_ids)})"
+    payslips, lines = _table(Payslip), _table(PayslipLine)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {lines} WHERE payslip_id IN "
+            f"(SELECT id FROM {payslips} WHERE {where})",
+            [period_id],
+        )
+        cursor.execute(f"DELETE FROM {payslips} WHERE {where}", [period_id])
+
+
+def store_payslips(payslips: list[dict], lines_by_number: dict) -> None:
+    """Write payslips (as column dicts) and their lines in bulk: ``COPY`` on
+    PostgreSQL, where the ORM's per-value preparation would cost more than the
+    calculation itself; plain ``bulk_create`` elsewhere."""
+    if not payslips:
+        return
+    if connection.vendor != "postgresql":
+        created = Payslip.objects.bulk_create(
+            [Payslip(**row) for row in payslips], batch_size=500
+        )
+        PayslipLine.objects.bulk_create(
+            [
+                PayslipLine(**dict(zip(LINE_COLUMNS, row, strict=True)))
+                for payslip in created
+                for row in _line_rows(payslip.id, lines_by_number[payslip.number])
+            ],
+            batch_size=1000,
+        )
+        return
+    columns = list(payslips[0])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+            "FROM generate_series(1, %s)",
+            [Payslip._meta.db_table, len(payslips)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        pg = cursor.cursor  # the psycopg cursor under Django's wrapper
+        names = ", ".join(["id", *columns])
+        with pg.copy(f"COPY {_table(Payslip)} ({names}) FROM STDIN") as copy:
+            for pk, row in zip(ids, payslips, strict=True):
+                values = [
+                    json.dumps(row[c]) if c == "warnings" else row[c] for c in columns
+                ]
+                copy.write_row([pk, *values])
+                row["id"] = pk
+        with pg.copy(
+            f"COPY {_table(PayslipLine)} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for row in payslips:
+                for line in _line_rows(row["id"], lines_by_number[row["number"]]):
+                    copy.write_row(line)

@@ -74,15 +74,23 @@ def period_get_or_create(*, park: Park, month: date) -> PayPeriod:
 
 def _lock(period: PayPeriod) -> PayPeriod:
     return (
-        PayPeriod.objects.select_for_update().select_related("park").get(pk=period.pk)
+        PayPeriod.objects.select_for_update(of=("self",))
+        .select_related("park")
+        .get(pk=period.pk)
     )
 
 
-def payroll_run_start(*, period: PayPeriod, actor=None, chunk_size: int | None = None):
+def payroll_run_start(
+    *,
+    period: PayPeriod,
+    actor=None,
+    chunk_size: int | None = None,
+    enqueue: bool = True,
+):
     """Queue a calculation of ``period`` (R13.1); one active run per period.
 
-    The run and its chunks are written first; the tasks are queued when the
-    transaction commits.
+    The run and its chunks are written first; the task is queued when the
+    transaction commits (``enqueue=False``: the caller runs the chunks).
     """
     from payroll import tasks
 
@@ -124,7 +132,8 @@ def payroll_run_start(*, period: PayPeriod, actor=None, chunk_size: int | None =
             obj=period,
             after={"run": run.pk, "workers": len(worker_ids)},
         )
-        transaction.on_commit(lambda: tasks.calculate_period.delay(run.pk))
+        if enqueue:
+            transaction.on_commit(lambda: tasks.calculate_period.delay(run.pk))
     return run
 
 
@@ -149,7 +158,7 @@ def payroll_run_chunk(*, run_id: int, index: int) -> bool:
     chunk interrupted mid-way left nothing behind (one transaction)."""
     with transaction.atomic():
         chunk = (
-            RunChunk.objects.select_for_update()
+            RunChunk.objects.select_for_update(of=("self",))
             .select_related("run__period__park")
             .get(run_id=run_id, index=index)
         )
@@ -195,7 +204,11 @@ def payroll_run_chunk(*, run_id: int, index: int) -> bool:
 def payroll_run_finish(*, run_id: int) -> PayrollRun:
     """Close a run whose chunks are all done: drop payslips of workers no longer
     in the period, sum up, and move the period to ``calculated``."""
-    run = PayrollRun.objects.select_for_update().select_related("period").get(pk=run_id)
+    run = (
+        PayrollRun.objects.select_for_update(of=("self",))
+        .select_related("period")
+        .get(pk=run_id)
+    )
     if run.status not in ACTIVE_RUN_STATUSES or run.chunks.filter(done=False).exists():
         return run
     period = _lock(run.period)
@@ -269,7 +282,8 @@ def payroll_runs_expire(*, older_than: timedelta | None = None) -> int:
 
 
 def payroll_run_inline(*, run: PayrollRun, progress=None) -> PayrollRun:
-    """Run every chunk of ``run`` in this process (embedded default, tests)."""
+    """Run every chunk of ``run`` in this process (benchmarks, tests); a run
+    already processed by its task is left as it is."""
     for index in payroll_run_dispatch(run_id=run.pk):
         payroll_run_chunk(run_id=run.pk, index=index)
         if progress:

@@ -8,3 +8,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="parkpay-test-media-")
 PAYROLL_CHUNK_SIZE = 7
+# Tests run tasks in-process; the broker tests switch to Redis for their own run.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import Sum
 
+from config import celery_app
 from payroll import periods
 from payroll.models import PayrollRun, Payslip
 from payroll.services import work_record_create
@@ -56,6 +57,7 @@ def totals(period):
 @pytest.fixture
 def worker_factory():
     purge_broker()
+    celery_app.conf.task_always_eager = False
     started = []
 
     def start(**env):
@@ -64,6 +66,7 @@ def worker_factory():
         return proc
 
     yield start
+    celery_app.conf.task_always_eager = True
     for proc in started:
         proc.stop()
 
@@ -86,7 +89,8 @@ def test_worker_killed_mid_run_ends_with_every_payslip_once(worker_factory):
     the period ends with one payslip per worker and a clean run's totals."""
     park = build_park(workers=24)
     period = periods.period_get_or_create(park=park, month=MARCH)
-    clean = periods.payroll_run_inline(run=periods.payroll_run_start(period=period))
+    clean = periods.payroll_run_start(period=period, enqueue=False)
+    clean = periods.payroll_run_inline(run=clean)
     assert clean.status == "done"
     expected = totals(period)
     assert expected[0] == 24
