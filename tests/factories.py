@@ -14,7 +14,7 @@ from payroll.services import (
     task_type_create,
 )
 from workforce.models import Contract, Park
-from workforce.services import park_create, team_create, worker_create
+from workforce.services import park_create, staff_assign, team_create, worker_create
 
 _seq = itertools.count(1)
 
@@ -27,12 +27,17 @@ def make_park(code: str | None = None) -> Park:
     )
 
 
-def make_user(role: str | None = None, username: str | None = None) -> User:
+def make_user(
+    role: str | None = None, username: str | None = None, park: Park | None = None
+) -> User:
+    """A login in ``role``; staff roles are assigned to ``park`` when given."""
     user = User.objects.create_user(
         username=username or f"user{next(_seq)}", password="test-pass-123456"
     )
     if role:
         user.groups.add(Group.objects.get(name=role))
+    if park is not None:
+        staff_assign(user=user, park=park)
     return user
 
 

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from workforce.models import Park, PayPolicy, SkillPeriod, Team, Worker, WorkSession
+from workforce.models import (
+    Park,
+    PayPolicy,
+    SkillPeriod,
+    StaffAssignment,
+    Team,
+    Worker,
+    WorkSession,
+)
 
 
 class PayPolicyInline(admin.TabularInline):
@@ -52,3 +60,10 @@ class WorkSessionAdmin(admin.ModelAdmin):
     raw_id_fields = ["worker"]
     date_hierarchy = "work_date"
     list_select_related = ["worker"]
+
+
+@admin.register(StaffAssignment)
+class StaffAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "park", "created_at"]
+    list_filter = ["park"]
+    raw_id_fields = ["user"]

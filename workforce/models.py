@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -269,6 +270,28 @@ class SkillPeriod(models.Model):
         return f"{self.worker_id} {self.level} {self.valid_from}–{self.valid_to or ''}"
 
 
+class StaffAssignment(models.Model):
+    """Links a staff login (director, payroll officer, trainer, county official)
+    to a park it may see. Workers are linked through ``Worker.user`` instead."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    park = models.ForeignKey(Park, on_delete=models.CASCADE, related_name="staff")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["park", "user"]
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "park"], name="staff_unique_park")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.park}"
+
+
 class WorkSession(models.Model):
     """Hours worked (R6). ``minutes`` and ``work_date`` are derived on save."""
 
@@ -305,6 +328,16 @@ class WorkSession(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} {self.start:%Y-%m-%d %H:%M}"
+
+    def derive(self, tz_name: str) -> None:
+        """Set ``minutes`` and the local ``work_date`` from start and end."""
+        if self.start:
+            self.work_date = self.start.astimezone(ZoneInfo(tz_name)).date()
+        if self.start and self.end:
+            seconds = (self.end - self.start).total_seconds()
+            self.minutes = max(0, int(seconds // 60))
+        else:
+            self.minutes = 0
 
     def clean(self):
         from django.utils import timezone

@@ -4,7 +4,14 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from workforce.models import Park, PayPolicy, SkillPeriod, Worker, WorkSession
+from workforce.models import (
+    Park,
+    PayPolicy,
+    SkillPeriod,
+    StaffAssignment,
+    Worker,
+    WorkSession,
+)
 
 
 def user_roles(user) -> set[str]:
@@ -18,9 +25,16 @@ def user_roles(user) -> set[str]:
 
 
 def user_park_ids(user) -> list[int]:
-    """Parks a staff user (director, payroll officer, trainer) works for."""
-    worker = getattr(user, "worker", None)
-    return [worker.park_id] if worker is not None else []
+    """Parks a staff user may see: their assignments (cached on the user)."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_parkpay_parks", None)
+    if cached is None:
+        cached = list(
+            StaffAssignment.objects.filter(user=user).values_list("park_id", flat=True)
+        )
+        user._parkpay_parks = cached
+    return cached
 
 
 def worker_list(*, user) -> QuerySet[Worker]:

@@ -14,6 +14,7 @@ from workforce.models import (
     PayPolicy,
     SkillLevel,
     SkillPeriod,
+    StaffAssignment,
     Team,
     Worker,
     WorkSession,
@@ -126,15 +127,11 @@ def _local_date(moment: datetime, tz_name: str) -> date:
     return moment.astimezone(ZoneInfo(tz_name)).date()
 
 
-def _derive(session: WorkSession, park: Park) -> None:
-    if session.start:
-        session.work_date = _local_date(session.start, park.time_zone)
-    if session.start and session.end:
-        session.minutes = max(
-            0, int((session.end - session.start).total_seconds() // 60)
-        )
-    else:
-        session.minutes = 0
+def staff_assign(*, user, park: Park) -> StaffAssignment:
+    """Let a staff login see ``park`` (director, payroll officer, trainer,
+    county official)."""
+    assignment, _created = StaffAssignment.objects.get_or_create(user=user, park=park)
+    return assignment
 
 
 def _check_overlap(session: WorkSession) -> None:
@@ -163,7 +160,11 @@ def _check_overlap(session: WorkSession) -> None:
 
 def _lock_worker(worker: Worker) -> Worker:
     # Serialise session writes per worker so two overlapping inserts cannot race.
-    return Worker.objects.select_for_update().select_related("park").get(pk=worker.pk)
+    return (
+        Worker.objects.select_for_update(of=("self",))
+        .select_related("park")
+        .get(pk=worker.pk)
+    )
 
 
 @transaction.atomic
@@ -171,7 +172,7 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     """Record a finished session (R6.1 validation)."""
     worker = _lock_worker(worker)
     session = WorkSession(worker=worker, start=start, end=end)
-    _derive(session, worker.park)
+    session.derive(worker.park.time_zone)
     session.full_clean()
     _check_overlap(session)
     session.save()
@@ -184,7 +185,7 @@ def work_session_update(
 ) -> WorkSession:
     worker = _lock_worker(session.worker)
     session.start, session.end = start, end
-    _derive(session, worker.park)
+    session.derive(worker.park.time_zone)
     session.full_clean()
     _check_overlap(session)
     session.save()
@@ -209,7 +210,7 @@ def work_session_clock_in(
             % {"start": timezone.localtime(open_session.start).strftime("%H:%M")}
         )
     session = WorkSession(worker=worker, start=now)
-    _derive(session, worker.park)
+    session.derive(worker.park.time_zone)
     session.full_clean()
     _check_overlap(session)
     session.save()
@@ -227,7 +228,7 @@ def work_session_clock_out(
     now = now or timezone.now()
     # A forgotten clock-out is capped at the R6.1 maximum rather than refused.
     session.end = min(now, session.start + timedelta(hours=16))
-    _derive(session, worker.park)
+    session.derive(worker.park.time_zone)
     session.full_clean()
     session.save()
     return session

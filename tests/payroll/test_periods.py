@@ -12,7 +12,7 @@ from django.utils import timezone
 from payroll import periods
 from payroll.models import Adjustment, PayrollRun, Payslip, PeriodStatus
 from payroll.services import rate_card_create, task_type_create, work_record_create
-from tests.factories import make_catalogue, make_user, make_worker
+from tests.factories import make_catalogue, make_park, make_user, make_worker
 from workforce.services import work_session_log, worker_set_skill_level
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -56,9 +56,7 @@ def payslip_of(worker, period):
 
 @pytest.fixture
 def director(park):
-    user = make_user("director")
-    make_worker(park, user=user)
-    return user
+    return make_user("director", park=park)
 
 
 @pytest.fixture
@@ -205,8 +203,7 @@ def test_approve_pay_and_lock(park, march, director):
     periods.period_approve(period=march, actor=director)
     with pytest.raises(ValidationError, match="already"):
         periods.period_approve(period=march, actor=director)
-    officer = make_user("payroll_officer")
-    make_worker(park, user=officer)
+    officer = make_user("payroll_officer", park=park)
     periods.period_mark_paid(period=march, actor=officer)
     march.refresh_from_db()
     assert march.status == PeriodStatus.PAID
@@ -228,14 +225,10 @@ def test_approve_pay_and_lock(park, march, director):
 def test_only_a_director_of_the_park_approves(park, march):
     make_worker(park)
     calculate(march)
-    officer = make_user("payroll_officer")
-    make_worker(park, user=officer)
+    officer = make_user("payroll_officer", park=park)
     with pytest.raises(PermissionDenied):
         periods.period_approve(period=march, actor=officer)
-    other_park_director = make_user("director")
-    from tests.factories import make_park
-
-    make_worker(make_park(), user=other_park_director)
+    other_park_director = make_user("director", park=make_park())
     with pytest.raises(PermissionDenied):
         periods.period_approve(period=march, actor=other_park_director)
 
