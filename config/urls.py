@@ -3,12 +3,45 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from payroll import views as payroll_views
 from workforce import views as workforce_views
+
+worker_patterns = [
+    path("", workforce_views.worker_home, name="home"),
+    path("hours/", workforce_views.worker_sessions, name="sessions"),
+    path("hours/<int:pk>/", workforce_views.worker_session_edit, name="session_edit"),
+    path("payslips/", payroll_views.my_payslips, name="payslips"),
+]
+
+park_patterns = [
+    path("staff/", workforce_views.staff, name="staff"),
+    path("staff.csv", workforce_views.staff_csv, name="staff_csv"),
+    path("trends/", workforce_views.trends, name="trends"),
+    path("coverage/", workforce_views.coverage_view, name="coverage"),
+    path(
+        "workers/<int:pk>/password/", workforce_views.worker_password, name="password"
+    ),
+    path("payroll/", payroll_views.payroll_periods, name="payroll"),
+    path("payroll/calculate/", payroll_views.payroll_calculate, name="calculate"),
+    path("payroll/<int:pk>/", payroll_views.period_detail, name="period"),
+    path(
+        "payroll/<int:pk>/<str:action>/",
+        payroll_views.period_action,
+        name="period_action",
+    ),
+    path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
+    path("rates/", payroll_views.rates, name="rates"),
+]
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", workforce_views.healthz, name="healthz"),
     path("", workforce_views.home, name="home"),
+    path("me/", include((worker_patterns, "me"))),
+    path("park/", include((park_patterns, "park"))),
+    path("county/", include("workforce.county_urls")),
+    path("payslips/<int:pk>/", payroll_views.payslip_detail, name="payslip"),
+    path("payslips/<int:pk>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -425,6 +425,14 @@ def months_employed(hire_date: date, month: date) -> int:
     return max(1, (month.year - first.year) * 12 + month.month - first.month + 1)
 
 
+@dataclasses.dataclass
+class ChunkResult:
+    payslips: list[dict]  # Payslip column values
+    lines: dict[str, tuple]  # payslip number → engine lines
+    errors: list[dict]
+    totals: dict[str, Decimal]
+
+
 def calculate_chunk(
     *, period: PayPeriod, worker_ids: list[int], snapshot: datetime, run=None
 ):
@@ -433,6 +441,20 @@ def calculate_chunk(
     Replaces the chunk's earlier payslips; must run inside a transaction.
     Returns (payslip count, errors, totals).
     """
+    result = compute_chunk(
+        period=period, worker_ids=worker_ids, snapshot=snapshot, run=run
+    )
+    # R13.1: replace the chunk's earlier results entirely.
+    delete_payslips(period_id=period.id, worker_ids=worker_ids)
+    store_payslips(result.payslips, result.lines)
+    return len(result.payslips), result.errors, result.totals
+
+
+def compute_chunk(
+    *, period: PayPeriod, worker_ids: list[int], snapshot: datetime, run=None
+) -> ChunkResult:
+    """The payslips of ``worker_ids`` for ``period`` as of ``snapshot``,
+    computed but not stored (also the estimate shown to a worker)."""
     park = period.park
     start, end = month_bounds(period.month)
     last_day = end - timedelta(days=1)
@@ -442,9 +464,10 @@ def calculate_chunk(
     _collect_records(period, cat, list(workers), snapshot, inputs, workers)
     _collect_minutes(period, park, list(workers), inputs)
 
-    for adj in Adjustment.objects.filter(period=period, worker_id__in=workers).order_by(
-        "created_at", "id"
-    ):
+    adjustments = Adjustment.objects.none()
+    if period.pk:  # an estimate may be for a period nobody has opened yet
+        adjustments = Adjustment.objects.filter(period=period, worker_id__in=workers)
+    for adj in adjustments.order_by("created_at", "id"):
         inputs[adj.worker_id].adjustments.append(
             engine.AdjustmentItem(kind=adj.kind, amount=adj.amount, reason=adj.reason)
         )
@@ -547,10 +570,7 @@ def calculate_chunk(
         for key in ("piece_pay", "topup", "taxable", "social_insurance", "tax", "net"):
             totals[key] += getattr(result, key)
 
-    # R13.1: replace the chunk's earlier results entirely.
-    delete_payslips(period_id=period.id, worker_ids=list(workers))
-    store_payslips(payslips, lines_by_number)
-    return len(payslips), errors, dict(totals)
+    return ChunkResult(payslips, lines_by_number, errors, dict(totals))
 
 
 RESULT_FIELDS = (

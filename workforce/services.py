@@ -232,3 +232,32 @@ def work_session_clock_out(
     session.full_clean()
     session.save()
     return session
+
+
+@transaction.atomic
+def worker_set_password(*, worker: Worker, password: str, actor) -> None:
+    """A director sets a worker's password (workers often have no e-mail).
+
+    Creates the login when the worker has none; the password itself is never
+    recorded, only that it was set, by whom and when.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from payroll.services import audit_record
+
+    user = worker.user
+    if user is None or user.pk is None:
+        user = get_user_model().objects.create(username=worker.employee_no.lower())
+        user.groups.add(Group.objects.get(name="worker"))
+        worker.user = user
+        worker.save(update_fields=["user"])
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="worker.password_set",
+        obj=worker,
+        after={"login": user.username},
+    )

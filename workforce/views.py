@@ -1,20 +1,49 @@
-from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import csv
+from datetime import date, timedelta
 
-from workforce.selectors import user_roles
-from workforce.services import ROLES
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from payroll.earnings import (
+    earnings_history,
+    minutes_on,
+    month_estimate,
+    piece_breakdown,
+    tier_hint,
+)
+from workforce.access import home_url_name, role_required, staff_park
+from workforce.forms import NewPasswordForm, SessionForm
+from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
+from workforce.models import Contract, SkillLevel
+from workforce.selectors import user_roles, work_session_list, worker_list
+from workforce.services import (
+    work_session_clock_in,
+    work_session_clock_out,
+    work_session_log,
+    work_session_update,
+    worker_set_password,
+)
+
+STAFF_PAGE_SIZE = 50
 
 
 @require_GET
 def home(request):
-    """What ParkPay is, and a way in for each role."""
-    return render(
-        request,
-        "home.html",
-        {"roles": ROLES, "my_roles": sorted(user_roles(request.user))},
-    )
+    """What ParkPay is, and a way in; a signed-in user goes to their page."""
+    if request.user.is_authenticated:
+        target = home_url_name(request.user)
+        if target:
+            return redirect(target)
+    return render(request, "home.html")
 
 
 @require_GET
@@ -22,3 +51,350 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def own_worker(request):
+    worker = getattr(request.user, "worker", None)
+    if worker is None:
+        raise Http404
+    return worker
+
+
+def parse_month(value: str | None, default: date | None = None) -> date:
+    default = default or timezone.localdate().replace(day=1)
+    if not value:
+        return default
+    try:
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        return default
+
+
+def month_options(count: int = 12) -> list[date]:
+    first = timezone.localdate().replace(day=1)
+    months = []
+    for _i in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months
+
+
+# --- worker ----------------------------------------------------------------
+
+
+@role_required("worker")
+@require_GET
+def worker_home(request):
+    """Today and this month so far; earnings by day and project; 12 months."""
+    worker = own_worker(request)
+    estimate = month_estimate(worker=worker)
+    breakdown = piece_breakdown(worker=worker)
+    today = timezone.localdate()
+    open_session = worker.sessions.filter(end__isnull=True).first()
+    return render(
+        request,
+        "worker/home.html",
+        {
+            "worker": worker,
+            "estimate": estimate,
+            "hint": tier_hint(worker=worker, estimate=estimate),
+            "breakdown": breakdown,
+            "today": today,
+            "today_hours": minutes_on(worker=worker, day=today) / 60,
+            "history": earnings_history(worker=worker),
+            "open_session": open_session,
+        },
+    )
+
+
+@role_required("worker")
+@require_http_methods(["GET", "POST"])
+def worker_sessions(request):
+    """Log a session, clock in or out, and fix own sessions of the last week."""
+    worker = own_worker(request)
+    form = SessionForm(tz_name=worker.park.time_zone)
+    if request.method == "POST":
+        action = request.POST.get("action", "log")
+        try:
+            if action == "clock_in":
+                work_session_clock_in(worker=worker)
+                messages.success(request, _("Clocked in."))
+                return redirect("me:sessions")
+            if action == "clock_out":
+                session = work_session_clock_out(worker=worker)
+                messages.success(
+                    request,
+                    _("Clocked out: %(minutes)s minutes.")
+                    % {"minutes": session.minutes},
+                )
+                return redirect("me:sessions")
+            form = SessionForm(request.POST, tz_name=worker.park.time_zone)
+            if form.is_valid():
+                work_session_log(
+                    worker=worker,
+                    start=form.cleaned_data["start_at"],
+                    end=form.cleaned_data["end_at"],
+                )
+                messages.success(request, _("Session saved."))
+                return redirect("me:sessions")
+        except ValidationError as exc:
+            _form_errors(form, exc, request)
+    since = timezone.now() - timedelta(days=7)
+    sessions = work_session_list(user=request.user, worker=worker).filter(
+        start__gte=since
+    )
+    return render(
+        request,
+        "worker/sessions.html",
+        {
+            "form": form,
+            "sessions": sessions.order_by("-start"),
+            "open_session": worker.sessions.filter(end__isnull=True).first(),
+        },
+    )
+
+
+@role_required("worker")
+@require_http_methods(["GET", "POST"])
+def worker_session_edit(request, pk: int):
+    """Fix one of the worker's own sessions of the last 7 days."""
+    worker = own_worker(request)
+    session = get_object_or_404(
+        work_session_list(user=request.user, worker=worker).filter(
+            start__gte=timezone.now() - timedelta(days=7)
+        ),
+        pk=pk,
+    )
+    tz = worker.park.time_zone
+    local_start = timezone.localtime(session.start)
+    initial = {"day": local_start.date(), "start": local_start.time().replace(second=0)}
+    if session.end:
+        initial["end"] = timezone.localtime(session.end).time().replace(second=0)
+    form = SessionForm(initial=initial, tz_name=tz)
+    if request.method == "POST":
+        form = SessionForm(request.POST, tz_name=tz)
+        if form.is_valid():
+            try:
+                work_session_update(
+                    session=session,
+                    start=form.cleaned_data["start_at"],
+                    end=form.cleaned_data["end_at"],
+                )
+                messages.success(request, _("Session saved."))
+                return redirect("me:sessions")
+            except ValidationError as exc:
+                _form_errors(form, exc, request)
+    return render(
+        request, "worker/session_edit.html", {"form": form, "session": session}
+    )
+
+
+def _form_errors(form, exc: ValidationError, request) -> None:
+    """Show a service's ValidationError on the form, by field where it can."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            if target is None and field in {"start", "end"}:
+                target = field
+            for error in errors:
+                if form.is_bound:
+                    form.add_error(target if target in form.fields else None, error)
+                else:
+                    messages.error(request, error)
+    else:
+        for error in exc.messages:
+            if form.is_bound:
+                form.add_error(None, error)
+            else:
+                messages.error(request, error)
+
+
+# --- director and payroll officer -----------------------------------------
+
+
+def _staff_rows(request, park, month):
+    params = request.GET
+    return staff_metrics(
+        park=park,
+        month=month,
+        sort=params.get("sort", "name"),
+        team=params.get("team") or None,
+        skill=params.get("skill") or None,
+        contract=params.get("contract") or None,
+        search=params.get("q") or None,
+    )
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def staff(request):
+    """Staff metrics for a month: sortable, filterable, searchable, paginated."""
+    park = staff_park(request)
+    month = parse_month(request.GET.get("month"))
+    rows = _staff_rows(request, park, month)
+    page = Paginator(rows, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    warnings = payslip_warnings(
+        park=park, month=month, worker_ids=[w.id for w in page.object_list]
+    )
+    for worker in page.object_list:
+        worker.warning_list = warnings.get(worker.id, [])
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "park/staff.html",
+        {
+            "park": park,
+            "month": month,
+            "months": month_options(),
+            "page": page,
+            "sort": request.GET.get("sort", "name"),
+            "columns": [
+                ("name", _("Name")),
+                ("employee_no", _("Number")),
+                ("team", _("Team")),
+                ("contract", _("Contract")),
+                ("skill", _("Skill level")),
+                ("hours", _("Hours")),
+                ("units", _("Units")),
+                ("uph", _("Units/hour")),
+                ("accuracy", _("Accuracy %")),
+                ("gross", _("Gross pay")),
+            ],
+            "numeric": {"hours", "units", "uph", "accuracy", "gross"},
+            "can_reset": "director" in user_roles(request.user),
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "teams": park.teams.order_by("name").values_list("name", flat=True),
+            "skills": SkillLevel.choices,
+            "contracts": Contract.choices,
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def staff_csv(request):
+    """The same table, every row, as CSV (streamed)."""
+    park = staff_park(request)
+    month = parse_month(request.GET.get("month"))
+    rows = _staff_rows(request, park, month)
+    writer = csv.writer(_Echo())
+    header = [
+        _("Employee number"),
+        _("Name"),
+        _("Team"),
+        _("Contract"),
+        _("Skill level"),
+        _("Hours"),
+        _("Units"),
+        _("Units per hour"),
+        _("Accuracy"),
+        _("Gross pay"),
+    ]
+
+    def lines():
+        yield "\ufeff"  # so that spreadsheet programs read UTF-8 Chinese names
+        yield writer.writerow(header)
+        for w in rows.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    w.employee_no,
+                    w.name,
+                    w.team.name if w.team else "",
+                    w.get_contract_display(),
+                    w.skill or "",
+                    f"{w.minutes / 60:.2f}",
+                    w.units,
+                    f"{w.units_per_hour:.1f}" if w.units_per_hour is not None else "",
+                    f"{w.accuracy:.2f}" if w.accuracy is not None else "",
+                    w.gross if w.gross is not None else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="staff-{park.code}-{month:%Y-%m}.csv"'
+    )
+    return response
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def trends(request):
+    park = staff_park(request)
+    return render(
+        request, "park/trends.html", {"park": park, "trends": park_trends(park=park)}
+    )
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def coverage_view(request):
+    """Hour of day × weekday: how many people work, on average."""
+    park = staff_park(request)
+    month = parse_month(request.GET.get("month"))
+    cov = coverage(park=park, month=month)
+    weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    rows = []
+    for name, cells in zip(weekdays, cov.cells, strict=True):
+        rows.append(
+            (
+                name,
+                [
+                    (value, int(100 * value / cov.peak) if cov.peak else 0)
+                    for value in cells
+                ],
+            )
+        )
+    return render(
+        request,
+        "park/coverage.html",
+        {
+            "park": park,
+            "month": month,
+            "months": month_options(),
+            "rows": rows,
+            "hours": range(24),
+            "peak": cov.peak,
+        },
+    )
+
+
+@role_required("director")
+@require_http_methods(["GET", "POST"])
+def worker_password(request, pk: int):
+    """The director sets a temporary password for one of the park's workers."""
+    worker = get_object_or_404(worker_list(user=request.user), pk=pk)
+    if worker.user is None:
+        User = get_user_model()
+        worker.user = User(username=worker.employee_no.lower())
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            validate_password(form.cleaned_data["password"], worker.user)
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        else:
+            worker_set_password(
+                worker=worker,
+                password=form.cleaned_data["password"],
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                _("New password set for %(name)s (login: %(login)s).")
+                % {"name": worker.name, "login": worker.user.username},
+            )
+            return redirect("park:staff")
+    return render(
+        request, "park/worker_password.html", {"worker": worker, "form": form}
+    )

@@ -1,0 +1,253 @@
+"""What a worker sees of their own pay: today, this month, by day and project.
+
+The month's estimate is computed by the payroll itself (``compute_chunk``, the
+same engine and SQL as a run), only not stored; once a period is approved the
+worker sees the approved payslip instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from payroll import engine
+from payroll.calculation import (
+    _in_list,
+    _priced_groups_sql,
+    compute_chunk,
+    load_catalogue,
+    local_midnight,
+    month_bounds,
+)
+from payroll.models import PayPeriod, Payslip, QualityTier
+from workforce.models import Worker, WorkSession
+
+
+@dataclasses.dataclass
+class TierHint:
+    """The tier a worker's accuracy falls in, and what the next one would pay."""
+
+    accuracy: Decimal | None
+    tier: str
+    multiplier: Decimal | None
+    next_tier: str | None
+    next_min_accuracy: Decimal | None
+    next_multiplier: Decimal | None
+    extra_pay: Decimal  # this month's piece pay at the next tier, minus now
+
+
+@dataclasses.dataclass
+class MonthEstimate:
+    month: date
+    status: str  # "estimate" or the period status once approved/paid
+    minutes: int
+    units: int
+    accuracy: Decimal | None
+    taxable: Decimal
+    net: Decimal
+    piece_pay: Decimal
+    topup: Decimal
+    lines: list
+    warnings: list
+    errors: list
+    payslip: Payslip | None
+
+    @property
+    def hours(self) -> Decimal:
+        return engine.money(Decimal(self.minutes) / 60)
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.status == "estimate"
+
+
+def month_estimate(*, worker: Worker, month: date | None = None) -> MonthEstimate:
+    """R1–R14 for ``worker``'s month so far, or the approved payslip."""
+    today = timezone.localdate()
+    start = (month or today).replace(day=1)
+    period = PayPeriod.objects.filter(park_id=worker.park_id, month=start).first()
+    if period is not None and period.locked:
+        slip = Payslip.objects.filter(period=period, worker=worker).first()
+        if slip is not None:
+            return MonthEstimate(
+                month=start,
+                status=period.status,
+                minutes=slip.minutes,
+                units=slip.units,
+                accuracy=slip.accuracy,
+                taxable=slip.taxable,
+                net=slip.net,
+                piece_pay=slip.piece_pay,
+                topup=slip.topup,
+                lines=list(slip.lines.all()),
+                warnings=slip.warnings,
+                errors=[],
+                payslip=slip,
+            )
+    period = period or PayPeriod(park=worker.park, month=start)
+    result = compute_chunk(
+        period=period, worker_ids=[worker.id], snapshot=timezone.now()
+    )
+    if not result.payslips:
+        return MonthEstimate(
+            start,
+            "estimate",
+            0,
+            0,
+            None,
+            engine.ZERO,
+            engine.ZERO,
+            engine.ZERO,
+            engine.ZERO,
+            [],
+            [],
+            result.errors,
+            None,
+        )
+    row = result.payslips[0]
+    return MonthEstimate(
+        month=start,
+        status="estimate",
+        minutes=row["minutes"],
+        units=row["units"],
+        accuracy=row["accuracy"],
+        taxable=row["taxable"],
+        net=row["net"],
+        piece_pay=row["piece_pay"],
+        topup=row["topup"],
+        lines=list(result.lines[row["number"]]),
+        warnings=row["warnings"],
+        errors=result.errors,
+        payslip=None,
+    )
+
+
+@dataclasses.dataclass
+class Breakdown:
+    by_day: list[tuple[date, int, Decimal]]  # day, units, piece pay
+    by_project: list[tuple[str, int, Decimal]]  # project, units, piece pay
+    today_units: int
+    today_pay: Decimal
+
+
+def piece_breakdown(*, worker: Worker, month: date | None = None) -> Breakdown:
+    """Piece pay (R5, before top-up and deductions) by day and by project.
+
+    Each (day, project, task type, rate, tier) group is rounded once (R2.2),
+    so the days can differ from the month's lines by a few fen: an estimate.
+    """
+    today = timezone.localdate()
+    start, end = month_bounds((month or today).replace(day=1))
+    cat = load_catalogue(worker.park)
+    where = (
+        f"r.worker_id IN ({_in_list([worker.id])}) "
+        "AND r.work_date >= %s AND r.work_date < %s"
+    )
+    sql = _priced_groups_sql(cat, where, ", r.work_date")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cat.tier_case_params, start, end])
+        rows = cursor.fetchall()
+    days: dict[date, list] = defaultdict(lambda: [0, Decimal(0)])
+    projects: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    for _wid, pid, _tid, rate, tier_id, day, units, *_rest in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        multiplier = Decimal("1.00")
+        if tier_id in cat.tiers:
+            multiplier = cat.tiers[tier_id].multiplier
+        elif tier_id != -1:
+            multiplier = Decimal(0)
+        amount = Decimal(0)
+        if rate is not None:
+            amount = engine.money(int(units) * Decimal(str(rate)) * multiplier)
+        days[day][0] += int(units)
+        days[day][1] += amount
+        name = cat.projects[pid].name
+        projects[name][0] += int(units)
+        projects[name][1] += amount
+    return Breakdown(
+        by_day=[(d, v[0], v[1]) for d, v in sorted(days.items())],
+        by_project=sorted(
+            ((p, v[0], v[1]) for p, v in projects.items()), key=lambda x: -x[2]
+        ),
+        today_units=days[today][0] if today in days else 0,
+        today_pay=days[today][1] if today in days else Decimal("0.00"),
+    )
+
+
+def minutes_on(*, worker: Worker, day: date) -> int:
+    """Minutes worked on a local day, an open session counting until now."""
+    tz = worker.park.time_zone
+    start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+    now = timezone.now()
+    total = 0
+    for s_start, s_end in WorkSession.objects.filter(
+        worker=worker, start__lt=end, start__gte=start - timedelta(hours=16)
+    ).values_list("start", "end"):
+        s_end = s_end or now
+        inside = (min(s_end, end) - max(s_start, start)).total_seconds()
+        total += max(0, int(inside // 60))
+    return total
+
+
+def tier_hint(*, worker: Worker, estimate: MonthEstimate) -> TierHint:
+    """R4.2: the tier of the month's accuracy on the worker's main project, the
+    next tier up and what the reviewed work would pay there."""
+    piece_lines = [ln for ln in estimate.lines if str(ln.kind) == engine.LineKind.PIECE]
+    main = None
+    if piece_lines:
+        by_project = defaultdict(Decimal)
+        for line in piece_lines:
+            by_project[line.project] += Decimal(line.quantity or 0)
+        main = max(by_project, key=by_project.get)
+    tiers = list(
+        QualityTier.objects.filter(
+            project__park=worker.park, project__name=main
+        ).order_by("-min_accuracy")
+    )
+    if estimate.accuracy is None or not tiers:
+        return TierHint(
+            estimate.accuracy, "pending", None, None, None, None, Decimal("0.00")
+        )
+    current = next((t for t in tiers if estimate.accuracy >= t.min_accuracy), tiers[-1])
+    higher = [t for t in tiers if t.min_accuracy > current.min_accuracy]
+    nxt = higher[-1] if higher else None
+    extra = Decimal("0.00")
+    if nxt is not None:
+        for line in piece_lines:
+            if line.tier == current.label and line.project == main:
+                extra += engine.money(
+                    Decimal(line.quantity)
+                    * line.rate
+                    * (nxt.multiplier - current.multiplier)
+                )
+    return TierHint(
+        accuracy=estimate.accuracy,
+        tier=current.label,
+        multiplier=current.multiplier,
+        next_tier=nxt.label if nxt else None,
+        next_min_accuracy=nxt.min_accuracy if nxt else None,
+        next_multiplier=nxt.multiplier if nxt else None,
+        extra_pay=extra,
+    )
+
+
+def earnings_history(
+    *, worker: Worker, months: int = 12
+) -> list[tuple[date, Decimal, Decimal]]:
+    """(month, gross, net) of the worker's payslips over the last ``months``."""
+    first = (
+        timezone.localdate().replace(day=1) - timedelta(days=31 * (months - 1))
+    ).replace(day=1)
+    rows = (
+        Payslip.objects.filter(worker=worker, period__month__gte=first)
+        .values_list("period__month")
+        .annotate(gross=Sum("taxable"), net=Sum("net"))
+        .order_by("period__month")
+    )
+    return [(m, g, n) for m, g, n in rows]

@@ -1,0 +1,287 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from payroll import periods as period_services
+from payroll.models import AdjustmentKind, TaskType
+from payroll.selectors import (
+    adjustment_list,
+    payslip_list,
+    period_list,
+    project_list,
+    rate_card_list,
+    run_list,
+)
+from payroll.services import rate_card_create
+from workforce.access import role_required, staff_park
+from workforce.models import SkillLevel
+from workforce.selectors import user_roles, worker_list
+from workforce.views import month_options, own_worker, parse_month
+
+# --- worker: payslips -------------------------------------------------------
+
+
+@role_required("worker")
+@require_GET
+def my_payslips(request):
+    own_worker(request)
+    payslips = payslip_list(user=request.user).order_by("-period__month")
+    return render(request, "worker/payslips.html", {"payslips": payslips})
+
+
+@require_GET
+def payslip_detail(request, pk: int):
+    """A payslip on the page; anybody but its worker and park staff gets 404."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    payslip = get_object_or_404(
+        payslip_list(user=request.user).prefetch_related("lines"), pk=pk
+    )
+    return render(request, "payroll/payslip.html", {"payslip": payslip})
+
+
+@require_GET
+def payslip_pdf(request, pk: int):
+    if not request.user.is_authenticated:
+        raise Http404
+    payslip = get_object_or_404(payslip_list(user=request.user), pk=pk)
+    if not payslip.pdf:
+        raise Http404(_("The PDF of this payslip is still being generated."))
+    return FileResponse(
+        payslip.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{payslip.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# --- director and payroll officer: payroll ---------------------------------
+
+
+class AdjustmentForm(forms.Form):
+    employee_no = forms.CharField(label=gettext_lazy("Employee number"), max_length=20)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AdjustmentKind.choices)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount (yuan)"), max_digits=12, decimal_places=2
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def payroll_periods(request):
+    park = staff_park(request)
+    periods = (
+        period_list(user=request.user, park_id=park.id)
+        .annotate(payslip_count=Count("payslips"))
+        .order_by("-month")
+    )
+    return render(
+        request,
+        "park/payroll.html",
+        {"park": park, "periods": periods, "months": month_options(6)},
+    )
+
+
+def _staff_period(request, pk: int):
+    return get_object_or_404(period_list(user=request.user), pk=pk)
+
+
+@role_required("director", "payroll_officer")
+@require_POST
+def payroll_calculate(request):
+    """Start a calculation of a month (creating the period if needed)."""
+    park = staff_park(request)
+    month = parse_month(request.POST.get("month"))
+    period = period_services.period_get_or_create(park=park, month=month)
+    try:
+        run = period_services.payroll_run_start(period=period, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("park:period", pk=period.pk)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("park:payroll")
+    return redirect(f"{reverse('park:period', args=[period.pk])}?run={run.pk}")
+
+
+@role_required("director", "payroll_officer")
+@require_http_methods(["GET", "POST"])
+def period_detail(request, pk: int):
+    """A period: its latest run (with a live progress bar), errors, approval,
+    payment, adjustments and payslips."""
+    period = _staff_period(request, pk)
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        worker = (
+            worker_list(user=request.user)
+            .filter(employee_no=form.cleaned_data["employee_no"], park=period.park)
+            .first()
+        )
+        if worker is None:
+            form.add_error("employee_no", _("No worker with this number in this park."))
+        else:
+            try:
+                period_services.adjustment_add(
+                    period=period,
+                    worker=worker,
+                    kind=form.cleaned_data["kind"],
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in getattr(
+                    exc, "message_dict", {"__all__": exc.messages}
+                ).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Adjustment added; recalculate to apply it.")
+                )
+                return redirect("park:period", pk=period.pk)
+    run = period.runs.order_by("-created_at").first()
+    payslips = payslip_list(user=request.user, period=period).order_by(
+        "worker__employee_no"
+    )
+    return render(
+        request,
+        "park/period.html",
+        {
+            "period": period,
+            "run": run,
+            "form": form,
+            "adjustments": adjustment_list(user=request.user).filter(period=period),
+            "payslips": payslips[:500],
+            "payslip_total": payslips.count(),
+            "can_approve": "director" in user_roles(request.user),
+        },
+    )
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def run_status(request, pk: int):
+    """JSON for the progress bar."""
+    run = get_object_or_404(run_list(user=request.user), pk=pk)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "status_display": run.get_status_display(),
+            "progress": run.progress,
+            "workers_done": run.workers_done,
+            "workers_total": run.workers_total,
+            "error_count": run.error_count,
+            "message": run.message,
+            "summary": run.summary,
+        }
+    )
+
+
+@role_required("director", "payroll_officer")
+@require_POST
+def period_action(request, pk: int, action: str):
+    period = _staff_period(request, pk)
+    services = {
+        "approve": period_services.period_approve,
+        "paid": period_services.period_mark_paid,
+    }
+    if action not in services:
+        raise Http404
+    try:
+        services[action](period=period, actor=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(
+            request, exc.messages[0] if hasattr(exc, "messages") else str(exc)
+        )
+    else:
+        messages.success(
+            request,
+            _("Period %(period)s approved.") % {"period": period.label}
+            if action == "approve"
+            else _("Period %(period)s marked paid.") % {"period": period.label},
+        )
+    return redirect("park:period", pk=period.pk)
+
+
+# --- rate cards and quality tiers ----------------------------------------
+
+
+class RateCardForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Project"))
+    task_type = forms.ModelChoiceField(
+        queryset=TaskType.objects.all(), label=gettext_lazy("Task type")
+    )
+    skill_level = forms.ChoiceField(
+        choices=SkillLevel.choices, label=gettext_lazy("Skill level")
+    )
+    rate = forms.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        label=gettext_lazy("Rate per unit (yuan)"),
+    )
+    effective_from = forms.DateField(
+        label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+
+
+@role_required("director", "payroll_officer")
+@require_http_methods(["GET", "POST"])
+def rates(request):
+    """Current and past rate cards and quality tiers; a new card."""
+    park = staff_park(request)
+    projects = project_list(user=request.user).filter(park=park)
+    form = RateCardForm(request.POST or None, projects=projects)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rate_card_create(actor=request.user, **form.cleaned_data)
+        except (ValidationError, InvalidOperation) as exc:
+            for field, errors in getattr(
+                exc, "message_dict", {"__all__": [str(exc)]}
+            ).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Rate card added."))
+            return redirect("park:rates")
+    cards = list(
+        rate_card_list(user=request.user)
+        .filter(project__park=park)
+        .order_by("project__name", "task_type__name", "skill_level", "-effective_from")
+    )
+    today = timezone.localdate()
+    for card in cards:
+        card.current = card.effective_from <= today and (
+            card.effective_to is None or today < card.effective_to
+        )
+    return render(
+        request,
+        "park/rates.html",
+        {
+            "park": park,
+            "form": form,
+            "cards": cards,
+            "projects": projects.prefetch_related("quality_tiers"),
+        },
+    )
