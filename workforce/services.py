@@ -220,12 +220,16 @@ def work_session_clock_in(
 @transaction.atomic
 def work_session_clock_out(
     *, worker: Worker, now: datetime | None = None
-) -> WorkSession:
+) -> WorkSession | None:
     worker = _lock_worker(worker)
     session = worker.sessions.filter(end__isnull=True).first()
     if session is None:
         raise ValidationError(NOT_CLOCKED_IN)
     now = now or timezone.now()
+    if now - session.start < timedelta(minutes=1):
+        # Clocking out straight away undoes a clock-in made by mistake.
+        session.delete()
+        return None
     # A forgotten clock-out is capped at the R6.1 maximum rather than refused.
     session.end = min(now, session.start + timedelta(hours=16))
     session.derive(worker.park.time_zone)

@@ -123,11 +123,14 @@ def worker_sessions(request):
                 return redirect("me:sessions")
             if action == "clock_out":
                 session = work_session_clock_out(worker=worker)
-                messages.success(
-                    request,
-                    _("Clocked out: %(minutes)s minutes.")
-                    % {"minutes": session.minutes},
-                )
+                if session is None:
+                    messages.info(request, _("Clock-in cancelled."))
+                else:
+                    messages.success(
+                        request,
+                        _("Clocked out: %(minutes)s minutes.")
+                        % {"minutes": session.minutes},
+                    )
                 return redirect("me:sessions")
             form = SessionForm(request.POST, tz_name=worker.park.time_zone)
             if form.is_valid():

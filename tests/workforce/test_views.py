@@ -1,0 +1,180 @@
+"""Worker and director pages: access, behaviour and query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from payroll.earnings import month_estimate
+from tests.factories import make_user
+from tests.pages import build_park, count_queries
+from workforce.models import WorkSession
+
+pytestmark = pytest.mark.django_db
+
+WORKER_PAGES = ["/me/", "/me/hours/", "/me/payslips/"]
+LAST_MONTH = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+DIRECTOR_PAGES = [
+    "/park/staff/",
+    f"/park/staff/?sort=-units&month={LAST_MONTH}",
+    "/park/staff/?team=x&skill=junior&contract=full_time&q=1",
+    "/park/staff.csv",
+    "/park/trends/",
+    f"/park/coverage/?month={LAST_MONTH}",
+    "/park/payroll/",
+    "/park/rates/",
+]
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("url", WORKER_PAGES)
+def test_worker_pages_have_constant_query_counts(url):
+    """A worker's page costs the same number of queries in a park of 3 or 15."""
+    counts = []
+    for size in (3, 15):
+        _park, workers, *_ = build_park(size)
+        status, queries = count_queries(login(workers[0].user), url)
+        assert status == 200
+        counts.append(queries)
+    assert counts[0] == counts[1]
+    assert counts[0] <= 30
+
+
+@pytest.mark.parametrize("url", DIRECTOR_PAGES)
+def test_director_pages_have_constant_query_counts(url):
+    """A director's page costs the same number of queries in a park of 3 or 15."""
+    counts = []
+    for size in (3, 15):
+        _park, _workers, director, *_ = build_park(size)
+        status, queries = count_queries(login(director), url)
+        assert status == 200
+        counts.append(queries)
+    assert counts[0] == counts[1]
+    assert counts[0] <= 15
+
+
+def test_period_page_query_count_is_constant():
+    counts = []
+    for size in (3, 15):
+        _park, _workers, director, _officer, period = build_park(size)
+        status, queries = count_queries(login(director), f"/park/payroll/{period.pk}/")
+        assert status == 200
+        counts.append(queries)
+    assert counts[0] == counts[1] <= 20
+
+
+def test_worker_sees_the_engine_estimate():
+    """The month's figure on the page is the payroll engine's, marked estimate."""
+    _park, workers, *_ = build_park(2, month=timezone.localdate().replace(day=1))
+    worker = workers[0]
+    page = login(worker.user).get("/me/").content.decode()
+    estimate = month_estimate(worker=worker)
+    assert estimate.is_estimate
+    assert f'<span id="month-net">{estimate.net:,.2f}</span>' in page
+
+
+@pytest.mark.parametrize(
+    "url", ["/park/staff/", "/park/payroll/", "/park/rates/", "/county/"]
+)
+def test_worker_gets_404_on_staff_pages(url):
+    _park, workers, *_ = build_park(1)
+    assert login(workers[0].user).get(url).status_code == 404
+
+
+def test_anonymous_is_sent_to_login():
+    response = Client().get("/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_other_workers_payslip_is_404():
+    """Another person's payslip answers 404, not 403."""
+    _park, workers, director, _officer, period = build_park(2)
+    other = period.payslips.get(worker=workers[1])
+    assert login(workers[0].user).get(f"/payslips/{other.pk}/").status_code == 404
+    assert login(director).get(f"/payslips/{other.pk}/").status_code == 200
+    _park2, _w2, director2, *_ = build_park(1)
+    assert login(director2).get(f"/payslips/{other.pk}/").status_code == 404
+
+
+def test_worker_logs_a_session_and_sees_errors():
+    """A session saved from the form; an overlapping one shows the reason."""
+    _park, workers, *_ = build_park(1)
+    client = login(workers[0].user)
+    day = timezone.localdate() - timedelta(days=1)
+    form = {"action": "log", "day": day.isoformat(), "start": "08:00", "end": "11:30"}
+    response = client.post("/me/hours/", form)
+    assert response.status_code == 302
+    session = WorkSession.objects.filter(worker=workers[0]).latest("start")
+    assert session.minutes == 210
+    response = client.post("/me/hours/", {**form, "start": "09:00", "end": "10:00"})
+    assert response.status_code == 200
+    assert (
+        "overlaps" in response.content.decode() or "重叠" in response.content.decode()
+    )
+    assert WorkSession.objects.filter(worker=workers[0], work_date=day).count() == 1
+
+
+def test_clock_in_and_out_from_the_page():
+    _park, workers, *_ = build_park(1)
+    client = login(workers[0].user)
+    client.post("/me/hours/", {"action": "clock_in"})
+    assert WorkSession.objects.filter(worker=workers[0], end__isnull=True).exists()
+    client.post("/me/hours/", {"action": "clock_out"})
+    assert not WorkSession.objects.filter(worker=workers[0], end__isnull=True).exists()
+
+
+def test_staff_table_sorts_by_units_in_the_database():
+    """Sorting by units descending puts the biggest producer first."""
+    _park, workers, director, _officer, period = build_park(4)
+    url = f"/park/staff/?sort=-units&month={period.label}"
+    page = login(director).get(url).content.decode()
+    positions = [page.index(w.employee_no) for w in workers]
+    assert positions == sorted(positions, reverse=True)  # later workers did more
+
+
+def test_staff_csv_has_every_row_with_bom():
+    _park, workers, director, *_ = build_park(3)
+    response = login(director).get("/park/staff.csv")
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    assert all(w.employee_no in body for w in workers)
+
+
+def test_director_sets_a_worker_password():
+    _park, workers, director, *_ = build_park(1)
+    client = login(director)
+    url = f"/park/workers/{workers[0].pk}/password/"
+    assert client.post(url, {"password": "short"}).status_code == 200
+    response = client.post(url, {"password": "a-long-new-passphrase-7"})
+    assert response.status_code == 302
+    workers[0].user.refresh_from_db()
+    assert workers[0].user.check_password("a-long-new-passphrase-7")
+
+
+def test_payroll_officer_cannot_reset_passwords():
+    _park, workers, _director, officer, _period = build_park(1)
+    url = f"/park/workers/{workers[0].pk}/password/"
+    assert login(officer).get(url).status_code == 404
+
+
+def test_chinese_is_the_default_language():
+    """Workers get Chinese unless they switch, whatever their browser says."""
+    _park, workers, *_ = build_park(1)
+    client = login(workers[0].user)
+    page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert '<html lang="zh-hans">' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/me/"})
+    assert '<html lang="en">' in client.get("/me/").content.decode()
+
+
+def test_county_official_cannot_open_worker_pages():
+    _park, workers, *_ = build_park(1)
+    official = make_user("county_official")
+    assert login(official).get("/me/").status_code == 404
