@@ -20,6 +20,7 @@ from payroll.earnings import (
     piece_breakdown,
     tier_hint,
 )
+from payroll.models import PayPeriod
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
 from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
@@ -88,8 +89,9 @@ def month_options(count: int = 12) -> list[date]:
 def worker_home(request):
     """Today and this month so far; earnings by day and project; 12 months."""
     worker = own_worker(request)
-    estimate = month_estimate(worker=worker)
-    breakdown = piece_breakdown(worker=worker)
+    month = parse_month(request.GET.get("month"))
+    estimate = month_estimate(worker=worker, month=month)
+    breakdown = piece_breakdown(worker=worker, month=month)
     today = timezone.localdate()
     open_session = worker.sessions.filter(end__isnull=True).first()
     return render(
@@ -103,6 +105,8 @@ def worker_home(request):
             "today": today,
             "today_hours": minutes_on(worker=worker, day=today) / 60,
             "history": earnings_history(worker=worker),
+            "months": month_options(),
+            "month": month,
             "open_session": open_session,
         },
     )
@@ -226,6 +230,7 @@ def _staff_rows(request, park, month):
         skill=params.get("skill") or None,
         contract=params.get("contract") or None,
         search=params.get("q") or None,
+        live=params.get("live") == "1",
     )
 
 
@@ -246,12 +251,15 @@ def staff(request):
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
+    period = PayPeriod.objects.filter(park=park, month=month).first()
     return render(
         request,
         "park/staff.html",
         {
             "park": park,
             "month": month,
+            "period": period,
+            "live": request.GET.get("live") == "1",
             "months": month_options(),
             "page": page,
             "sort": request.GET.get("sort", "name"),
