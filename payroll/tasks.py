@@ -1,7 +1,7 @@
 """Celery tasks: thin, by id; the logic lives in payroll.periods."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -79,3 +79,97 @@ def calculate_last_month() -> list[int]:
 @shared_task(name="payroll.expire_stuck_runs")
 def expire_stuck_runs() -> int:
     return periods.payroll_runs_expire()
+
+
+@shared_task(name="payroll.refresh_current_month")
+def refresh_current_month() -> list[int]:
+    """Beat, nightly: recalculate every park's current month, so estimates and
+    the staff table's figures are at most a day old."""
+    started = []
+    for park in Park.objects.all():
+        today = datetime.now(ZoneInfo(park.time_zone)).date()
+        period = periods.period_get_or_create(park=park, month=today.replace(day=1))
+        try:
+            started.append(periods.payroll_run_start(period=period).pk)
+        except ValidationError as exc:
+            logger.info("park %s: %s", park.code, exc.messages[0])
+    return started
+
+
+# --- payslip PDFs (R14) and training reports (R15) ------------------------------
+
+
+@shared_task(name="payroll.render_period_payslips", bind=True, **RETRY)
+def render_period_payslips(self, period_id: int) -> int:
+    """After a run: one render task per chunk of the period's payslips without
+    a PDF; with none left, clean the period's folder at once."""
+    from django.conf import settings
+
+    from payroll import payslip_files
+
+    chunks = payslip_files.payslip_pdf_chunks(
+        period_id=period_id, chunk_size=settings.PAYSLIP_PDF_CHUNK_SIZE
+    )
+    for ids in chunks:
+        render_payslips.delay(ids, period_id)
+    if not chunks:
+        payslip_files.payslip_pdfs_finish(period_id=period_id)
+    return len(chunks)
+
+
+@shared_task(
+    name="payroll.render_payslips",
+    bind=True,
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+    **RETRY,
+)
+def render_payslips(self, payslip_ids: list[int], period_id: int | None = None) -> int:
+    """Render and store a chunk of payslip PDFs. Idempotent: payslips deleted
+    since are skipped, stored ones are not rendered again."""
+    from payroll import payslip_files
+
+    count = payslip_files.payslip_pdfs_render(payslip_ids=payslip_ids)
+    if period_id is not None:
+        payslip_files.payslip_pdfs_finish(period_id=period_id)
+    return count
+
+
+@shared_task(
+    name="payroll.render_payslip_bundle",
+    bind=True,
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+    **RETRY,
+)
+def render_payslip_bundle(self, period_id: int) -> str | None:
+    """The director's bundle of a period's payslips (None while PDFs pending)."""
+    from payroll import payslip_files
+
+    return payslip_files.payslip_bundle_build(period_id=period_id)
+
+
+@shared_task(name="training.monthly_reports", bind=True, **RETRY)
+def training_monthly_reports(self) -> list[str]:
+    """Beat, on the 1st: every park's training report as of last month's end."""
+    from workforce import training_pdf
+
+    stored = []
+    for park in Park.objects.all():
+        today = datetime.now(ZoneInfo(park.time_zone)).date()
+        as_of = today.replace(day=1) - timedelta(days=1)
+        stored.append(training_pdf.training_report_store(park=park, as_of=as_of))
+    return stored
+
+
+@shared_task(name="training.qualify", bind=True, **RETRY)
+def training_qualify(self) -> int:
+    """Beat, daily: R15.1 for yesterday in every park, promoting who qualified
+    (R15.2, junior from today)."""
+    from workforce import training
+
+    promoted = 0
+    for park in Park.objects.all():
+        yesterday = datetime.now(ZoneInfo(park.time_zone)).date() - timedelta(days=1)
+        promoted += len(training.training_qualify(park=park, day=yesterday))
+    return promoted

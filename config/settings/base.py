@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "workforce",
     "payroll",
 ]
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +95,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    # Locks out repeated failed logins before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -191,9 +205,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payroll.calculate_last_month",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    "payroll-refresh-current-month": {
+        "task": "payroll.refresh_current_month",
+        "schedule": crontab(minute=0, hour=3),
+    },
     "payroll-expire-stuck-runs": {
         "task": "payroll.expire_stuck_runs",
         "schedule": crontab(minute="*/10"),
+    },
+    # R15.2: who qualified yesterday is junior from today.
+    "training-qualify": {
+        "task": "training.qualify",
+        "schedule": crontab(minute=30, hour=0),
+    },
+    # R15.3: every park's training report for last month, on the 1st.
+    "training-monthly-reports": {
+        "task": "training.monthly_reports",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
 }
 
@@ -211,3 +239,7 @@ PAYROLL_CHUNK_SIZE = int(os.environ.get("PAYROLL_CHUNK_SIZE", "500"))
 # Seconds a chunk waits before it commits: zero except in fault-injection tests,
 # which kill a worker while a chunk is open.
 PAYROLL_CHUNK_DELAY = float(os.environ.get("PAYROLL_CHUNK_DELAY", "0"))
+
+# Payslip PDFs (R14): rendered after every payroll run, in chunks of this size.
+PAYSLIP_PDF_AFTER_RUN = env_bool("PAYSLIP_PDF_AFTER_RUN", True)
+PAYSLIP_PDF_CHUNK_SIZE = int(os.environ.get("PAYSLIP_PDF_CHUNK_SIZE", "200"))
