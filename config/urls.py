@@ -2,6 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from payroll import views as payroll_views
 from workforce import views as workforce_views
@@ -31,6 +36,7 @@ park_patterns = [
     ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
+    path("audit/", workforce_views.audit, name="audit"),
 ]
 
 urlpatterns = [
@@ -45,6 +51,14 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("payroll.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema"),
+        name="api-docs",
+    ),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 if settings.DEBUG:

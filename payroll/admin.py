@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from payroll.audit import AuditedAdmin
 from payroll.models import (
     Adjustment,
     AuditEvent,
@@ -12,8 +13,10 @@ from payroll.models import (
     QualityTier,
     RateCard,
     TaskType,
+    WorkerIdentity,
     WorkRecord,
 )
+from payroll.services import rate_card_create
 
 
 @admin.register(Client)
@@ -27,7 +30,7 @@ class QualityTierInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(AuditedAdmin):
     list_display = ["code", "name", "client", "park", "active"]
     list_filter = ["park", "client", "active"]
     inlines = [QualityTierInline]
@@ -39,7 +42,28 @@ class TaskTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(AuditedAdmin):
+    """R3.1: cards are never edited; a new price is a new card, added through
+    the same service as the pages (which closes the card in force)."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        card = rate_card_create(
+            project=obj.project,
+            task_type=obj.task_type,
+            skill_level=obj.skill_level,
+            rate=obj.rate,
+            effective_from=obj.effective_from,
+            effective_to=obj.effective_to,
+            actor=request.user,
+        )
+        obj.pk = card.pk
+
     list_display = [
         "project",
         "task_type",
@@ -165,3 +189,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkerIdentity)
+class WorkerIdentityAdmin(AuditedAdmin):
+    """Who a worker is in Label Studio or CVAT, for the imports."""
+
+    list_display = ["tool", "external_user", "worker", "created_at"]
+    list_filter = ["tool", "worker__park"]
+    search_fields = ["external_user", "worker__employee_no", "worker__name"]
+    raw_id_fields = ["worker"]
+    list_select_related = ["worker"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

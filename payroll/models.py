@@ -518,3 +518,58 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_id}"
+
+
+class IdentityTool(models.TextChoices):
+    LABEL_STUDIO = "labelstudio", _("Label Studio")
+    CVAT = "cvat", _("CVAT")
+
+
+class WorkerIdentity(models.Model):
+    """Who a worker is in an annotation tool: the tool's user id or e-mail.
+
+    Imports find the worker of an annotation through this mapping. E-mails are
+    kept lower-case, ids as the tool writes them (``"17"``).
+    """
+
+    tool = models.CharField(_("tool"), max_length=20, choices=IdentityTool.choices)
+    external_user = models.CharField(_("user id or e-mail in the tool"), max_length=254)
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="identities"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["tool", "external_user"]
+        verbose_name = _("worker identity")
+        verbose_name_plural = _("worker identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "external_user"], name="identity_unique_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.tool}:{self.external_user} → {self.worker_id}"
+
+    def save(self, *args, **kwargs):
+        self.external_user = normalise_external_user(self.external_user)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # Before the unique check of full_clean(), so "A@x.cn" meets "a@x.cn".
+        self.external_user = normalise_external_user(self.external_user or "")
+
+
+def normalise_external_user(value) -> str:
+    """The form an identity is stored and looked up in: trimmed, e-mails
+    lower-case, numbers as plain digits (``17`` and ``"17"`` are one user)."""
+    text = str(value).strip()
+    return text.lower() if "@" in text else text

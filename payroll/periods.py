@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Max, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,7 +55,10 @@ DIRECTOR_ONLY = _("Only the park's director can approve a period (R13.2).")
 STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
 EARLIER_OPEN = _("The earlier period %(period)s must be approved first.")
 RUN_IN_PROGRESS = _("A calculation is running for %(period)s; wait for it to finish.")
-RUN_TIMED_OUT = _("The calculation did not finish within %(minutes)s minutes.")
+RUN_TIMED_OUT = _(
+    "The calculation made no progress for %(minutes)s minutes and was stopped; "
+    "start it again."
+)
 WORKER_OTHER_PARK = _("The worker does not belong to this period's park.")
 
 
@@ -164,6 +168,10 @@ def payroll_run_chunk(*, run_id: int, index: int) -> bool:
         )
         run = chunk.run
         if chunk.done or run.status not in ACTIVE_RUN_STATUSES:
+            if chunk.done and run.status in ACTIVE_RUN_STATUSES:
+                # A re-delivery after this chunk committed but before the run
+                # was closed (a dropped connection): close it now if complete.
+                payroll_run_finish(run_id=run_id)
             return False
         count, errors, _totals = calculate_chunk(
             period=run.period,
@@ -250,6 +258,12 @@ def payroll_run_finish(*, run_id: int) -> PayrollRun:
         before={"status": before},
         after={"status": period.status, **run.summary},
     )
+    if settings.PAYSLIP_PDF_AFTER_RUN:
+        # R14: the PDFs of the new payslips, and the files of removed ones gone.
+        from payroll import tasks
+
+        period_id = period.pk
+        transaction.on_commit(lambda: tasks.render_period_payslips.delay(period_id))
     return run
 
 
@@ -264,21 +278,70 @@ def payroll_run_fail(*, run_id: int, message: str) -> PayrollRun:
     return run
 
 
+def _runs_idle_since(cutoff) -> list[int]:
+    """Active runs whose last progress is before ``cutoff``: no chunk finished,
+    and neither started nor created, since then."""
+    return list(
+        PayrollRun.objects.filter(status__in=ACTIVE_RUN_STATUSES)
+        .annotate(
+            progress_at=Coalesce(Max("chunks__finished_at"), "started_at", "created_at")
+        )
+        .filter(progress_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
 def payroll_runs_expire(*, older_than: timedelta | None = None) -> int:
-    """Mark runs stuck for twice the task time limit as failed, so a new run can
-    start. (A killed worker's chunk is re-delivered well before that.)"""
+    """Mark runs with no progress for twice the task time limit as failed, so a
+    new run can start. No chunk can legitimately run that long (its hard time
+    limit is shorter), so such a run is stuck, not slow; a long run that keeps
+    finishing chunks is left alone."""
     limit = older_than or timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
-    cutoff = timezone.now() - limit
     count = 0
-    for run_id in PayrollRun.objects.filter(
-        status__in=ACTIVE_RUN_STATUSES, created_at__lt=cutoff
-    ).values_list("id", flat=True):
+    for run_id in _runs_idle_since(timezone.now() - limit):
         payroll_run_fail(
             run_id=run_id,
             message=str(RUN_TIMED_OUT % {"minutes": int(limit.total_seconds() // 60)}),
         )
         count += 1
     return count
+
+
+def payroll_run_resume(*, run_id: int) -> int:
+    """Queue the chunks not done of an active run again; returns how many.
+
+    For a run whose queued messages were lost (Redis restarted without
+    persistence) or whose last chunk committed but the run was not closed.
+    It queues the run's dispatch task, which fans out the chunks still not done
+    when it runs, or closes the run when none is left. Safe to repeat: a chunk
+    already done, or being calculated elsewhere (its row is locked), is skipped
+    by ``payroll_run_chunk``, so a payslip is never written twice. A run no
+    longer active is left alone (0).
+    """
+    from payroll import tasks
+
+    with transaction.atomic():
+        run = PayrollRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return 0
+        todo = run.chunks.filter(done=False).count()
+        transaction.on_commit(lambda: tasks.calculate_period.delay(run_id))
+    logger.info("payroll run %s resumed: %s chunks queued again", run_id, todo)
+    return todo
+
+
+def payroll_runs_resume_stalled(*, idle_for: timedelta | None = None) -> list[int]:
+    """Resume every active run with no progress for ``idle_for`` (default
+    ``PAYROLL_RUN_RESUME_AFTER_MINUTES``); returns their ids. Called by the
+    ``payroll.expire_stuck_runs`` beat job after it failed the hopeless ones."""
+    if idle_for is None:
+        idle_for = timedelta(minutes=settings.PAYROLL_RUN_RESUME_AFTER_MINUTES)
+    resumed = []
+    for run_id in _runs_idle_since(timezone.now() - idle_for):
+        payroll_run_resume(run_id=run_id)
+        resumed.append(run_id)
+    return resumed
 
 
 def payroll_run_inline(*, run: PayrollRun, progress=None) -> PayrollRun:

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from payroll.models import (
+    ACCURACY_RANGE,
+    UNITS_POSITIVE,
     AuditEvent,
     Client,
     Project,
@@ -178,8 +180,14 @@ def work_record_create(
         source=source,
         external_id=external_id,
     )
-    if worker.park_id != project.park_id:
-        raise ValidationError({"project": PROJECT_OTHER_PARK})
+    errors = work_record_errors(
+        worker_park_id=worker.park_id,
+        project_park_id=project.park_id,
+        units=units,
+        accuracy=accuracy,
+    )
+    if errors:
+        raise ValidationError(errors)
     record.full_clean(validate_constraints=False)
     if WorkRecord.objects.filter(source=source, external_id=external_id).exists():
         raise ValidationError(
@@ -199,3 +207,26 @@ def work_record_create(
             }
         ) from exc
     return record
+
+
+def work_record_errors(
+    *,
+    worker_park_id: int,
+    project_park_id: int,
+    units: int | None,
+    accuracy: Decimal | None,
+) -> dict[str, str]:
+    """The rules of a work record that need no database (R4.1 and the park
+    rule), as ``{field: message}``: shared by :func:`work_record_create` and the
+    bulk imports of ``payroll.imports``, which cannot afford a ``full_clean()``
+    per row. Values of the wrong type are left to ``full_clean()``."""
+    errors = {}
+    if worker_park_id != project_park_id:
+        errors["project"] = PROJECT_OTHER_PARK
+    if isinstance(units, int) and units < 1:
+        errors["units"] = UNITS_POSITIVE
+    if isinstance(accuracy, Decimal) and not (
+        Decimal("0") <= accuracy <= Decimal("100")
+    ):
+        errors["accuracy"] = ACCURACY_RANGE
+    return errors

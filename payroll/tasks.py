@@ -6,11 +6,13 @@ from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 
-from payroll import periods
+from payroll import payslip_files, periods
 from payroll.calculation import previous_month
+from workforce import training, training_pdf
 from workforce.models import Park
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,14 @@ def calculate_last_month() -> list[int]:
 
 
 @shared_task(name="payroll.expire_stuck_runs")
-def expire_stuck_runs() -> int:
-    return periods.payroll_runs_expire()
+def expire_stuck_runs() -> dict[str, int]:
+    """Beat, every 10 minutes: fail runs with no progress for twice the task time
+    limit, then queue again the chunks of runs with no progress for
+    ``PAYROLL_RUN_RESUME_AFTER_MINUTES`` (their messages may have been lost with
+    a restarted broker; queueing twice is harmless)."""
+    failed = periods.payroll_runs_expire()
+    resumed = periods.payroll_runs_resume_stalled()
+    return {"failed": failed, "resumed": len(resumed)}
 
 
 @shared_task(name="payroll.refresh_current_month")
@@ -103,10 +111,6 @@ def refresh_current_month() -> list[int]:
 def render_period_payslips(self, period_id: int) -> int:
     """After a run: one render task per chunk of the period's payslips without
     a PDF; with none left, clean the period's folder at once."""
-    from django.conf import settings
-
-    from payroll import payslip_files
-
     chunks = payslip_files.payslip_pdf_chunks(
         period_id=period_id, chunk_size=settings.PAYSLIP_PDF_CHUNK_SIZE
     )
@@ -127,8 +131,6 @@ def render_period_payslips(self, period_id: int) -> int:
 def render_payslips(self, payslip_ids: list[int], period_id: int | None = None) -> int:
     """Render and store a chunk of payslip PDFs. Idempotent: payslips deleted
     since are skipped, stored ones are not rendered again."""
-    from payroll import payslip_files
-
     count = payslip_files.payslip_pdfs_render(payslip_ids=payslip_ids)
     if period_id is not None:
         payslip_files.payslip_pdfs_finish(period_id=period_id)
@@ -144,16 +146,12 @@ def render_payslips(self, payslip_ids: list[int], period_id: int | None = None) 
 )
 def render_payslip_bundle(self, period_id: int) -> str | None:
     """The director's bundle of a period's payslips (None while PDFs pending)."""
-    from payroll import payslip_files
-
     return payslip_files.payslip_bundle_build(period_id=period_id)
 
 
 @shared_task(name="training.monthly_reports", bind=True, **RETRY)
 def training_monthly_reports(self) -> list[str]:
     """Beat, on the 1st: every park's training report as of last month's end."""
-    from workforce import training_pdf
-
     stored = []
     for park in Park.objects.all():
         today = datetime.now(ZoneInfo(park.time_zone)).date()
@@ -166,8 +164,6 @@ def training_monthly_reports(self) -> list[str]:
 def training_qualify(self) -> int:
     """Beat, daily: R15.1 for yesterday in every park, promoting who qualified
     (R15.2, junior from today)."""
-    from workforce import training
-
     promoted = 0
     for park in Park.objects.all():
         yesterday = datetime.now(ZoneInfo(park.time_zone)).date() - timedelta(days=1)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from payroll.audit import AuditedAdmin
 from workforce.models import (
     Park,
     PayPolicy,
@@ -17,7 +18,7 @@ class PayPolicyInline(admin.TabularInline):
 
 
 @admin.register(Park)
-class ParkAdmin(admin.ModelAdmin):
+class ParkAdmin(AuditedAdmin):
     list_display = ["code", "name", "county", "township", "time_zone"]
     search_fields = ["code", "name", "county", "township"]
     inlines = [PayPolicyInline]
@@ -35,7 +36,7 @@ class SkillPeriodInline(admin.TabularInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(admin.ModelAdmin):
+class WorkerAdmin(AuditedAdmin):
     list_display = [
         "employee_no",
         "name",

@@ -1,11 +1,13 @@
-from django.http import Http404
+"""The county official's pages (R16): aggregates only, no person's record."""
+
 from django.urls import path
+
+from workforce import county_views
 
 app_name = "county"
 
-
-def report(request):  # replaced by the county report views
-    raise Http404
-
-
-urlpatterns = [path("", report, name="report")]
+urlpatterns = [
+    path("", county_views.report, name="report"),
+    path("report.csv", county_views.report_csv, name="report_csv"),
+    path("report.pdf", county_views.report_pdf, name="report_pdf"),
+]

@@ -9,6 +9,7 @@ from workforce.models import (
     PayPolicy,
     SkillPeriod,
     StaffAssignment,
+    Team,
     Worker,
     WorkSession,
 )
@@ -74,3 +75,23 @@ def pay_policy_on(*, park: Park, day: date) -> PayPolicy:
         .first()
     )
     return policy or PayPolicy(park=park, effective_from=day)
+
+
+def park_list(*, user) -> QuerySet[Park]:
+    """Parks the user belongs to: a worker's own park, a staff member's
+    assigned parks. A county official's parks come with the reports."""
+    qs = Park.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = user_roles(user)
+    if roles & {"director", "payroll_officer", "trainer"}:
+        return qs.filter(id__in=user_park_ids(user))
+    if "worker" in roles:
+        return qs.filter(workers__user=user)
+    return qs.none()
+
+
+def team_list(*, user) -> QuerySet[Team]:
+    return Team.objects.select_related("park").filter(park__in=park_list(user=user))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from payroll import charts
 from payroll.earnings import (
     earnings_history,
     minutes_on,
@@ -84,6 +85,27 @@ def month_options(count: int = 12) -> list[date]:
 # --- worker ----------------------------------------------------------------
 
 
+def history_chart(history, estimate) -> str:
+    """Gross and net pay by month (the current estimate included) as SVG."""
+    months = {m: (g, n) for m, g, n in history}
+    if estimate.is_estimate and estimate.units:
+        months[estimate.month] = (estimate.taxable, estimate.net)
+    if not months:
+        return ""
+    keys = sorted(months)[-12:]
+    chart = charts.bar_chart(
+        categories=[f"{m:%m}" for m in keys],
+        series=[
+            charts.Series(_("Gross"), tuple(months[m][0] for m in keys)),
+            charts.Series(_("Net"), tuple(months[m][1] for m in keys)),
+        ],
+        title=_("Pay by month (yuan)"),
+        width=360,
+        height=170,
+    )
+    return chart.svg()
+
+
 @role_required("worker")
 @require_GET
 def worker_home(request):
@@ -94,6 +116,7 @@ def worker_home(request):
     breakdown = piece_breakdown(worker=worker, month=month)
     today = timezone.localdate()
     open_session = worker.sessions.filter(end__isnull=True).first()
+    history = earnings_history(worker=worker)
     return render(
         request,
         "worker/home.html",
@@ -104,7 +127,8 @@ def worker_home(request):
             "breakdown": breakdown,
             "today": today,
             "today_hours": minutes_on(worker=worker, day=today) / 60,
-            "history": earnings_history(worker=worker),
+            "history": history,
+            "history_chart": history_chart(history, estimate),
             "months": month_options(),
             "month": month,
             "open_session": open_session,
@@ -341,9 +365,32 @@ def staff_csv(request):
 @role_required("director", "payroll_officer")
 @require_GET
 def trends(request):
+    """Headcount, hours, units, accuracy and payroll cost by month, as charts."""
     park = staff_park(request)
+    rows = park_trends(park=park)
+    months = [f"{t.month:%Y-%m}" for t in rows]
+    figures = [
+        (_("Headcount (payslips)"), [t.headcount for t in rows], "bar"),
+        (_("Hours worked"), [t.hours for t in rows], "bar"),
+        (_("Units"), [t.units for t in rows], "bar"),
+        (_("Average accuracy (%)"), [t.accuracy for t in rows], "line"),
+        (_("Payroll cost, gross (yuan)"), [t.payroll_cost for t in rows], "bar"),
+    ]
+    chart_list = []
+    if rows:
+        for title, values, kind in figures:
+            build = charts.line_chart if kind == "line" else charts.bar_chart
+            chart = build(
+                categories=months,
+                series=[charts.Series(title, tuple(values))],
+                title=title,
+                legend=False,
+            )
+            chart_list.append((title, chart.svg()))
     return render(
-        request, "park/trends.html", {"park": park, "trends": park_trends(park=park)}
+        request,
+        "park/trends.html",
+        {"park": park, "trends": rows, "charts": chart_list},
     )
 
 
@@ -408,4 +455,25 @@ def worker_password(request, pk: int):
             return redirect("park:staff")
     return render(
         request, "park/worker_password.html", {"worker": worker, "form": form}
+    )
+
+
+@role_required("director")
+@require_GET
+def audit(request):
+    """Who changed what, when: the park's audit trail (read-only)."""
+    from payroll.selectors import audit_list
+
+    park = staff_park(request)
+    events = audit_list(user=request.user).filter(park=park)
+    action = request.GET.get("action")
+    if action:
+        events = events.filter(action=action)
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "park/audit.html",
+        {"park": park, "page": page, "query": query.urlencode(), "action": action},
     )

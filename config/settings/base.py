@@ -239,6 +239,12 @@ PAYROLL_CHUNK_SIZE = int(os.environ.get("PAYROLL_CHUNK_SIZE", "500"))
 # Seconds a chunk waits before it commits: zero except in fault-injection tests,
 # which kill a worker while a chunk is open.
 PAYROLL_CHUNK_DELAY = float(os.environ.get("PAYROLL_CHUNK_DELAY", "0"))
+# A run with no chunk finished for this long has its unfinished chunks queued
+# again by the payroll.expire_stuck_runs beat job (lost broker messages); one
+# with no progress for twice CELERY_TASK_TIME_LIMIT is failed instead.
+PAYROLL_RUN_RESUME_AFTER_MINUTES = float(
+    os.environ.get("PAYROLL_RUN_RESUME_AFTER_MINUTES", "10")
+)
 
 # Payslip PDFs (R14): rendered after every payroll run, in chunks of this size.
 PAYSLIP_PDF_AFTER_RUN = env_bool("PAYSLIP_PDF_AFTER_RUN", True)

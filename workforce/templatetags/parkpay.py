@@ -98,3 +98,10 @@ def hours(minutes) -> str:
     if minutes is None:
         return "—"
     return f"{Decimal(minutes) / 60:.2f}"
+
+
+@register.filter
+def period_status(code: str) -> str:
+    from payroll.models import PeriodStatus
+
+    return str(dict(PeriodStatus.choices).get(code, code))

@@ -1,0 +1,222 @@
+"""Park integrations: API keys of a park's systems, and who a worker is in the
+annotation tools the park imports from (Label Studio, CVAT).
+
+An integration is a login of its own, not a person: a user in the
+``integration`` group, assigned to exactly one park by a ``StaffAssignment``,
+with no password and one DRF token. It may import work into its park's
+projects and nothing else; a director creates and revokes it.
+"""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import Token
+
+from payroll.models import Project, WorkerIdentity, normalise_external_user
+from payroll.services import audit_record
+from workforce.models import Park, StaffAssignment, Worker
+from workforce.selectors import user_park_ids, user_roles
+
+INTEGRATION_GROUP = "integration"
+PAY_STAFF = {"director", "payroll_officer"}
+IMPORTERS = {*PAY_STAFF, INTEGRATION_GROUP}
+
+DIRECTOR_ONLY = _("Only the park's director can create or revoke API keys.")
+PAY_STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
+IMPORT_FORBIDDEN = _(
+    "Only the park's director, payroll officer or the park's integration can "
+    "import work."
+)
+INTEGRATION_NAME_REQUIRED = _("Give the integration a name.")
+ALREADY_REVOKED = _("This API key was revoked already.")
+IDENTITY_TAKEN = _("%(tool)s user %(user)s is mapped to %(worker)s already.")
+
+
+def is_integration(user) -> bool:
+    return INTEGRATION_GROUP in user_roles(user)
+
+
+def has_park_role(user, park_id: int, roles: set[str]) -> bool:
+    """Whether ``user`` holds one of ``roles`` at the park (superusers: always)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user_roles(user) & roles) and park_id in user_park_ids(user)
+
+
+def require_park_role(actor, park_id: int, roles: set[str], message) -> None:
+    if actor is None:
+        return  # the command line and system jobs
+    if not has_park_role(actor, park_id, roles):
+        raise PermissionDenied(message)
+
+
+# Reads
+
+
+def integration_list(*, user) -> QuerySet:
+    """Integration logins of the parks the user directs, with ``park_id``."""
+    qs = (
+        get_user_model()
+        .objects.filter(groups__name=INTEGRATION_GROUP)
+        .annotate(park_id=F("assignments__park_id"))
+        .select_related("auth_token")
+        .order_by("-date_joined", "-id")
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if "director" not in user_roles(user):
+        return qs.none()
+    return qs.filter(assignments__park_id__in=user_park_ids(user))
+
+
+def worker_identity_list(*, user) -> QuerySet[WorkerIdentity]:
+    """Pay staff see their parks' mappings; a worker their own."""
+    qs = WorkerIdentity.objects.select_related("worker")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    roles = user_roles(user)
+    if roles & PAY_STAFF:
+        return qs.filter(worker__park_id__in=user_park_ids(user))
+    if "worker" in roles:
+        return qs.filter(worker__user=user)
+    return qs.none()
+
+
+def import_project_list(*, user) -> QuerySet[Project]:
+    """Projects the user may import work into: pay staff and integrations,
+    their parks' projects."""
+    qs = Project.objects.select_related("park", "client")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if not user_roles(user) & IMPORTERS:
+        return qs.none()
+    return qs.filter(park_id__in=user_park_ids(user))
+
+
+# Writes
+
+
+@transaction.atomic
+def integration_create(*, park: Park, name: str, actor) -> tuple:
+    """A login for one of the park's systems and its API key (shown once)."""
+    require_park_role(actor, park.id, {"director"}, DIRECTOR_ONLY)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": INTEGRATION_NAME_REQUIRED})
+    user = get_user_model()(
+        username=f"integration-{park.code}-{secrets.token_hex(4)}",
+        first_name=name[:150],
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=INTEGRATION_GROUP)[0])
+    StaffAssignment.objects.create(user=user, park=park)
+    token = Token.objects.create(user=user)
+    audit_record(
+        actor=actor,
+        park=park,
+        action="integration.create",
+        obj=user,
+        after={"name": user.first_name, "username": user.username},
+    )
+    return user, token.key
+
+
+@transaction.atomic
+def integration_revoke(*, integration, actor):
+    """Delete the key and disable the login; a new key is a new integration."""
+    park_ids = list(
+        StaffAssignment.objects.filter(user=integration).values_list(
+            "park_id", flat=True
+        )
+    )
+    for park_id in park_ids:
+        require_park_role(actor, park_id, {"director"}, DIRECTOR_ONLY)
+    if not integration.is_active:
+        raise ValidationError(ALREADY_REVOKED)
+    Token.objects.filter(user=integration).delete()
+    integration.is_active = False
+    integration.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        park=Park.objects.filter(pk__in=park_ids).first(),
+        action="integration.revoke",
+        obj=integration,
+        before={"active": True},
+        after={"active": False},
+    )
+    return integration
+
+
+@transaction.atomic
+def worker_identity_create(
+    *, worker: Worker, tool: str, external_user: str, actor=None
+) -> WorkerIdentity:
+    require_park_role(actor, worker.park_id, PAY_STAFF, PAY_STAFF_ONLY)
+    key = normalise_external_user(external_user)
+    taken = (
+        WorkerIdentity.objects.filter(tool=tool, external_user=key)
+        .select_related("worker")
+        .first()
+    )
+    if taken is not None:
+        # Name the other worker only to someone who may see them.
+        other = (
+            str(taken.worker)
+            if actor is None or has_park_role(actor, taken.worker.park_id, PAY_STAFF)
+            else _("another worker")
+        )
+        raise ValidationError(
+            {
+                "external_user": IDENTITY_TAKEN
+                % {"tool": tool, "user": key, "worker": other}
+            }
+        )
+    identity = WorkerIdentity(
+        worker=worker,
+        tool=tool,
+        external_user=key,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    identity.full_clean()
+    identity.save()
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="identity.create",
+        obj=identity,
+        after={"worker": worker.employee_no, "tool": tool, "user": key},
+    )
+    return identity
+
+
+@transaction.atomic
+def worker_identity_delete(*, identity: WorkerIdentity, actor=None) -> None:
+    worker = identity.worker
+    require_park_role(actor, worker.park_id, PAY_STAFF, PAY_STAFF_ONLY)
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="identity.delete",
+        obj=identity,
+        before={
+            "worker": worker.employee_no,
+            "tool": identity.tool,
+            "user": identity.external_user,
+        },
+    )
+    identity.delete()

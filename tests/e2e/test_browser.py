@@ -1,0 +1,100 @@
+"""The three main journeys, in a real browser, on the demo data."""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+from pypdf import PdfReader
+
+from payroll.earnings import month_estimate
+from payroll.models import PayPeriod, Payslip
+from tests.e2e.conftest import screenshot_both, sign_in
+from workforce.models import Worker, WorkSession
+
+
+def test_worker_journey(browser, demo, shots, tmp_path):
+    """A worker logs in, switches to Chinese, sees this month's estimate equal
+    to the selector's, logs a session and downloads a payslip PDF."""
+    page = sign_in(browser, demo, "worker")
+    page.goto(f"{demo.url}/me/")
+    page.click("form.lang button[value=en]")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("form.lang button[value=zh-hans]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "估算" in page.content() or "预计" in page.content()
+
+    worker = Worker.objects.get(user__username="worker")
+    expected = month_estimate(worker=worker).net
+    assert page.locator("#month-net").inner_text() == f"{expected:,.2f}"
+
+    page.goto(f"{demo.url}/me/hours/")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    before = WorkSession.objects.filter(worker=worker).count()
+    page.fill("input[name=day]", yesterday.isoformat())
+    page.fill("input[name=start]", "21:00")
+    page.fill("input[name=end]", "22:30")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state()
+    assert WorkSession.objects.filter(worker=worker).count() == before + 1
+    assert "21:00" in page.locator("#sessions").inner_text()
+
+    page.goto(f"{demo.url}/me/payslips/")
+    link = page.locator("#payslips a[download]").first
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "payslip.pdf"
+    download.value.save_as(path)
+    reader = PdfReader(path)
+    payslip = Payslip.objects.filter(worker=worker).order_by("-period__month").first()
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert worker.name in text
+    assert f"{payslip.net:,.2f}" in text or f"{payslip.net:.2f}" in text
+    page.context.close()
+    screenshot_both(browser, demo, "worker", "/me/", shots, "worker-home")
+
+
+def test_director_journey(browser, demo, shots, payroll_worker):
+    """A director sorts the staff table, starts a payroll calculation, sees the
+    progress bar reach done, then approves."""
+    page = sign_in(browser, demo, "director")
+    page.goto(f"{demo.url}/park/staff/")
+    page.click("#staff-table th a[data-sort=units]")
+    page.click("#staff-table th a[data-sort=units]")  # second click: descending
+    page.wait_for_load_state()
+    units = [
+        int(t) for t in page.locator("#staff-table tbody td.units").all_inner_texts()
+    ]
+    assert units == sorted(units, reverse=True) and units[0] > 0
+
+    this_month = timezone.localdate().replace(day=1)
+    page.goto(f"{demo.url}/park/payroll/")
+    page.select_option(
+        "#calculate-form select[name=month]", this_month.strftime("%Y-%m")
+    )
+    page.click("#calculate-form button[type=submit]")
+    page.wait_for_selector("#run[data-status=done]", timeout=60_000)
+    assert page.locator("#run-progress").get_attribute("value") == "100"
+    page.click("#approve")
+    page.wait_for_load_state()
+    period = PayPeriod.objects.get(park__code="demo", month=this_month)
+    assert period.status == "approved"
+    assert re.search(
+        "approved|已批准|已审批", page.locator("#period-status").inner_text()
+    )
+    page.context.close()
+    screenshot_both(browser, demo, "director", "/park/staff/", shots, "director-staff")
+
+
+def test_county_official_journey(browser, demo, shots):
+    """A county official sees the report and cannot open a worker page (404)."""
+    page = sign_in(browser, demo, "county_official")
+    response = page.goto(f"{demo.url}/county/")
+    assert response.status == 200
+    payslip = Payslip.objects.first()
+    for path in ("/me/", f"/payslips/{payslip.pk}/", "/park/staff/"):
+        assert page.goto(f"{demo.url}{path}").status == 404
+    page.context.close()
+    screenshot_both(
+        browser, demo, "county_official", "/county/", shots, "county-report"
+    )
