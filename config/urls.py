@@ -16,6 +16,7 @@ worker_patterns = [
     path("hours/", workforce_views.worker_sessions, name="sessions"),
     path("hours/<int:pk>/", workforce_views.worker_session_edit, name="session_edit"),
     path("payslips/", payroll_views.my_payslips, name="payslips"),
+    path("training/", workforce_views.worker_training, name="training"),
 ]
 
 park_patterns = [
@@ -37,6 +38,8 @@ park_patterns = [
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("audit/", workforce_views.audit, name="audit"),
+    path("training/", workforce_views.park_training, name="training"),
+    path("training.pdf", workforce_views.park_training_pdf, name="training_pdf"),
 ]
 
 urlpatterns = [

@@ -36,6 +36,8 @@ def home_url_name(user) -> str | None:
     roles = user_roles(user)
     if roles & PAY_ROLES:
         return "park:staff"
+    if "trainer" in roles:
+        return "park:training"
     if "county_official" in roles:
         return "county:report"
     if "worker" in roles:

@@ -25,7 +25,7 @@ from payroll.models import PayPeriod
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
 from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
-from workforce.models import Contract, SkillLevel
+from workforce.models import Contract, SkillLevel, Worker
 from workforce.selectors import user_roles, work_session_list, worker_list
 from workforce.services import (
     work_session_clock_in,
@@ -477,3 +477,85 @@ def audit(request):
         "park/audit.html",
         {"park": park, "page": page, "query": query.urlencode(), "action": action},
     )
+
+
+# --- training (R15) ---------------------------------------------------------
+
+
+@role_required("worker")
+@require_GET
+def worker_training(request):
+    """The worker's own training progress, with the charts of the PDF report."""
+    from workforce import training, training_pdf
+
+    worker = own_worker(request)
+    try:
+        progress = training.trainee_progress(user=request.user, worker_id=worker.id)
+    except Worker.DoesNotExist:
+        progress = None
+    charts_svg = []
+    if progress is not None and progress.weeks:
+        charts_svg = [c.svg() for c in training_pdf.trainee_charts(progress, web=True)]
+    return render(
+        request,
+        "worker/training.html",
+        {
+            "worker": worker,
+            "progress": progress,
+            "charts": charts_svg,
+            "thresholds": training.THRESHOLDS,
+        },
+    )
+
+
+@role_required("director", "payroll_officer", "trainer")
+@require_GET
+def park_training(request):
+    """Cohort progress, who is close to qualifying, and every trainee."""
+    from workforce import training, training_pdf
+
+    park = staff_park(request)
+    cohort = request.GET.get("cohort") or None
+    reports = training.training_reports(
+        user=request.user, park_id=park.id, cohort=cohort
+    )
+    report = reports[0] if reports else None
+    cohorts = []
+    if report is not None:
+        for c in report.cohorts:
+            svgs = (
+                [ch.svg() for ch in training_pdf.cohort_charts(c, web=True)]
+                if c.weeks
+                else []
+            )
+            cohorts.append((c, svgs))
+    return render(
+        request,
+        "park/training.html",
+        {
+            "park": park,
+            "report": report,
+            "cohorts": cohorts,
+            "cohort": cohort,
+            "thresholds": training.THRESHOLDS,
+        },
+    )
+
+
+@role_required("director", "payroll_officer", "trainer")
+@require_GET
+def park_training_pdf(request):
+    from django.http import HttpResponse
+
+    from workforce import training, training_pdf
+
+    park = staff_park(request)
+    cohort = request.GET.get("cohort") or None
+    report = training.training_report(park=park, cohort=cohort)
+    response = HttpResponse(
+        training_pdf.render_training_report(report), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="training-{park.code}-{report.as_of:%Y-%m-%d}.pdf"'
+    )
+    return response
