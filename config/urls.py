@@ -35,6 +35,7 @@ park_patterns = [
         payroll_views.period_action,
         name="period_action",
     ),
+    path("payroll/<int:pk>/payslips.pdf", payroll_views.period_bundle, name="bundle"),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("audit/", workforce_views.audit, name="audit"),

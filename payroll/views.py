@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from payroll import payslip_files
 from payroll import periods as period_services
-from payroll.models import AdjustmentKind, TaskType
+from payroll.models import AdjustmentKind, PayPeriod, Payslip, TaskType
 from payroll.selectors import (
     adjustment_list,
     payslip_list,
@@ -54,17 +56,44 @@ def payslip_detail(request, pk: int):
 
 @require_GET
 def payslip_pdf(request, pk: int):
+    """Download one payslip's PDF (rendered now if its task has not run yet)."""
     if not request.user.is_authenticated:
         raise Http404
-    payslip = get_object_or_404(payslip_list(user=request.user), pk=pk)
-    if not payslip.pdf:
-        raise Http404(_("The PDF of this payslip is still being generated."))
+    try:
+        filename, handle = payslip_files.payslip_pdf_for_user(user=request.user, pk=pk)
+    except Payslip.DoesNotExist as exc:
+        raise Http404 from exc
     return FileResponse(
-        payslip.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{payslip.number}.pdf",
-        content_type="application/pdf",
+        handle, as_attachment=True, filename=filename, content_type="application/pdf"
     )
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def period_bundle(request, pk: int):
+    """The park-wide PDF of a period's payslips; queued on first request."""
+    try:
+        status = payslip_files.payslip_bundle_for_user(user=request.user, period_id=pk)
+    except PayPeriod.DoesNotExist as exc:
+        raise Http404 from exc
+    if status.ready:
+        return FileResponse(
+            default_storage.open(status.name),
+            as_attachment=True,
+            filename=status.filename,
+            content_type="application/pdf",
+        )
+    if status.pending:
+        messages.info(
+            request,
+            _("%(count)s payslip PDFs are still being generated; try again shortly.")
+            % {"count": status.pending},
+        )
+    else:
+        messages.info(
+            request, _("The PDF of all payslips is being prepared; try again shortly.")
+        )
+    return redirect("park:period", pk=pk)
 
 
 # --- director and payroll officer: payroll ---------------------------------
@@ -170,6 +199,8 @@ def period_detail(request, pk: int):
             "payslips": payslips[:500],
             "payslip_total": payslips.count(),
             "can_approve": "director" in user_roles(request.user),
+            "pdf_status": payslip_files.period_pdf_status(period=period),
+            "bundle_url": reverse("park:bundle", args=[period.pk]),
         },
     )
 

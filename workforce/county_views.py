@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from html import escape
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -78,14 +79,17 @@ def _parse(request) -> tuple[date, str]:
 # --- presentation -----------------------------------------------------------
 
 
-def _text(figure: Figure, kind: str) -> str:
+def _text(figure: Figure, kind: str, *, plain: bool = False) -> str:
+    """A figure as shown: "<5" when hidden, "—" when not available; numbers
+    with thousands separators, or ``plain`` for the CSV."""
     if not figure.shown:
-        return str(figure)  # "<5" or "—"
+        return str(figure)
+    sep = "" if plain else ","
     if kind == "money":
-        return f"{figure.value:,.2f}"
+        return f"{figure.value:{sep}.2f}"
     if kind == "hours":
-        return f"{figure.value:,.1f}"
-    return f"{figure.value:,}"
+        return f"{figure.value:{sep}.1f}"
+    return f"{figure.value:{sep}}"
 
 
 def _row_label(row: ReportRow, report: EmploymentReport) -> str:
@@ -97,20 +101,28 @@ def _row_label(row: ReportRow, report: EmploymentReport) -> str:
             if county
             else _("All parks")
         )
+    if row.level == "township" and len({p.county for p in report.parks}) > 1:
+        return f"{row.label} ({row.county})"
     return row.label
 
 
-def _display_rows(report: EmploymentReport, by: str) -> list[dict]:
+def _display_rows(
+    report: EmploymentReport, by: str, *, plain: bool = False
+) -> list[dict]:
     rows = []
     for row in report.rows_by(by):
+        wage = Figure(row.min_wage)
         rows.append(
             {
                 "level": row.level,
                 "label": _row_label(row, report),
                 "township": row.township,
-                "min_wage": f"{row.min_wage:,.2f}" if row.min_wage else "—",
+                "min_wage": _text(wage, "money", plain=plain),
                 "cells": [
-                    (_text(row.figures[key], kind), row.figures[key].hidden)
+                    (
+                        _text(row.figures[key], kind, plain=plain),
+                        row.figures[key].hidden,
+                    )
                     for key, _label, kind in COLUMNS
                 ],
                 "women_share": row.women_share,
@@ -120,7 +132,8 @@ def _display_rows(report: EmploymentReport, by: str) -> list[dict]:
     return rows
 
 
-def _band_label(band, report: EmploymentReport) -> str:
+def _band_label(band) -> str:
+    """Yuan when the parks share one M, else multiples of M in per cent."""
     if band.low_yuan is not None:
         low = f"{band.low_yuan:,.0f}"
         return f"≥ {low}" if band.high is None else f"{low}–{band.high_yuan:,.0f}"
@@ -131,13 +144,19 @@ def _band_label(band, report: EmploymentReport) -> str:
 def _bands(report: EmploymentReport) -> list[dict]:
     return [
         {
-            "label": _band_label(band, report),
+            "label": _band_label(band),
             "people": _text(band.people, "count"),
             "hidden": band.people.hidden,
             "at_least_m": band.at_least_m,
         }
         for band in report.bands
     ]
+
+
+def _band_heading(report: EmploymentReport) -> str:
+    if report.total.min_wage is not None:
+        return _("Gross pay band (yuan)")
+    return _("Gross pay band (% of the park's M)")
 
 
 def _trend_rows(report: EmploymentReport) -> list[dict]:
@@ -205,7 +224,7 @@ def report_charts(report: EmploymentReport) -> list[charts.Chart]:
             charts.histogram(
                 title=_("Gross pay of the active workers, %(month)s")
                 % {"month": f"{report.month:%Y-%m}"},
-                bands=[_band_label(b, report) for b in report.bands],
+                bands=[_band_label(b) for b in report.bands],
                 counts=[_value(b.people) for b in report.bands],
                 label=_("people"),
                 marker=M_BAND,
@@ -229,6 +248,7 @@ def _context(request) -> dict:
         "columns": [(key, label) for key, label, _kind in COLUMNS],
         "rows": _display_rows(report, by),
         "bands": _bands(report),
+        "band_heading": _band_heading(report),
         "trend": _trend_rows(report),
         "threshold": THRESHOLD,
         "query": f"month={month:%Y-%m}&by={by}",
@@ -270,18 +290,18 @@ def report_csv(request):
             _("Month"),
             str(level),
             _("Township"),
-            _("Minimum wage M"),
             *(str(label) for _key, label, _kind in COLUMNS),
+            _("Minimum wage M"),
         ]
     )
-    for row in context["rows"]:
+    for row in _display_rows(context["report"], context["by"], plain=True):
         writer.writerow(
             [
                 f"{context['month']:%Y-%m}",
                 row["label"],
                 row["township"],
-                row["min_wage"],
                 *(text for text, _hidden in row["cells"]),
+                row["min_wage"],
             ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -337,31 +357,40 @@ def render_pdf(context: dict) -> bytes:
     )
     story = [
         Paragraph(
-            _("Employment report %(month)s, by %(by)s")
-            % {
-                "month": f"{report.month:%Y-%m}",
-                "by": str(GROUPINGS[context["by"]]).lower(),
-            },
+            escape(
+                _("Employment report %(month)s, by %(by)s")
+                % {
+                    "month": f"{report.month:%Y-%m}",
+                    "by": str(GROUPINGS[context["by"]]).lower(),
+                }
+            ),
             title_style,
         ),
+        Paragraph(
+            escape(
+                _("Parks: %(parks)s")
+                % {"parks": ", ".join(p.name for p in report.parks) or "—"}
+            ),
+            body,
+        ),
         Spacer(1, 3 * mm),
-        Paragraph(_suppression_note(), body),
+        Paragraph(escape(_suppression_note()), body),
     ]
     if not report.calculated:
-        story.append(Paragraph(_pay_note(), body))
+        story.append(Paragraph(escape(_pay_note()), body))
     story.append(Spacer(1, 3 * mm))
     header = [
-        Paragraph(str(GROUPINGS[context["by"]]), cell),
-        Paragraph(_("Minimum wage M"), cell),
-        *(Paragraph(str(label), cell) for _key, label, _kind in COLUMNS),
+        Paragraph(escape(str(GROUPINGS[context["by"]])), cell),
+        *(Paragraph(escape(str(label)), cell) for _key, label, _kind in COLUMNS),
+        Paragraph(escape(_("Minimum wage M")), cell),
     ]
     data = [header]
     for row in context["rows"]:
         data.append(
             [
-                Paragraph(row["label"], cell),
-                row["min_wage"],
+                Paragraph(escape(row["label"]), cell),
                 *(text for text, _hidden in row["cells"]),
+                row["min_wage"],
             ]
         )
     table = Table(data, repeatRows=1)
@@ -379,7 +408,7 @@ def render_pdf(context: dict) -> bytes:
     )
     story += [table, Spacer(1, 5 * mm)]
     if context["bands"]:
-        band_rows = [[_("Gross pay band (yuan)"), _("People")]]
+        band_rows = [[context["band_heading"], _("People")]]
         band_rows += [[b["label"], b["people"]] for b in context["bands"]]
         bands = Table(band_rows, hAlign="LEFT")
         bands.setStyle(

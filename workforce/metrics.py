@@ -46,7 +46,10 @@ SORTS = {
 
 def _sum_subquery(qs: QuerySet, field, output_field) -> Subquery:
     return Subquery(
-        qs.values("worker_id").annotate(total=Sum(field)).values("total")[:1],
+        qs.order_by()
+        .values("worker_id")
+        .annotate(total=Sum(field))
+        .values("total")[:1],
         output_field=output_field,
     )
 

@@ -236,8 +236,9 @@ class Worker(models.Model):
             raise ValidationError(errors)
 
     def employed_on(self, day: date) -> bool:
+        # The leave date is the last day of employment.
         return self.hire_date <= day and (
-            self.leave_date is None or day < self.leave_date
+            self.leave_date is None or day <= self.leave_date
         )
 
 

@@ -79,7 +79,9 @@ BAND_EDGES = (
     Decimal("2"),
     Decimal("2.5"),
 )
-M_BAND = BAND_EDGES.index(Decimal("1"))  # bands before this one are below M
+# Band i holds [edge i−1, edge i) × M (band 0 starts at 0): the first band at
+# or above M is the one right after the edge 1.
+M_BAND = BAND_EDGES.index(Decimal("1")) + 1
 
 # Headcount measures, each a cell of its own (R16.3). The complement of a
 # measure inside its base (men = employed − women) is published implicitly by
@@ -170,10 +172,6 @@ class Figure:
 
     value: int | Decimal | None = None
     hidden: bool = False
-
-    @property
-    def available(self) -> bool:
-        return self.hidden or self.value is not None
 
     @property
     def shown(self) -> bool:
@@ -630,7 +628,9 @@ def employment_report(
         calculated = set(
             PayPeriod.objects.filter(
                 park_id__in=park_ids, month=month, status__in=CALCULATED
-            ).values_list("park_id", flat=True)
+            )
+            .order_by()
+            .values_list("park_id", flat=True)
         )
         values = _gross_values(sorted(calculated), month)
         pay = {park_id: values.get(park_id, []) for park_id in calculated}

@@ -212,7 +212,9 @@ def test_csv_export(county_client):
     assert "employment-2026-03-park.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
     header = rows[0]
-    assert header[:4] == ["Month", "Park", "Township", "Minimum wage M"]
+    assert header[:3] == ["Month", "Park", "Township"]
+    assert header[-1] == "Minimum wage M"
+    assert [r[-1] for r in rows[1:]] == ["2080.00"] * 3
     assert [r[1] for r in rows[1:]] == ["示例县, all parks", "北园 North", "南园 South"]
     employed = header.index("Employed at month end")
     assert [r[employed] for r in rows[1:]] == ["19", "12", "7"]

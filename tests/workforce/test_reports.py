@@ -16,6 +16,7 @@ from tests.factories import make_catalogue, make_park, make_user, make_worker
 from workforce.models import PayPolicy
 from workforce.reports import (
     BAND_EDGES,
+    M_BAND,
     THRESHOLD,
     employment_report,
     suppress,
@@ -255,14 +256,34 @@ def test_histogram_bands_add_up_and_hide_small_bands():
     calculate(park)
     report = report_for(official(park))
     shown = {str(b.people) for b in report.bands}
-    assert [str(b.people) for b in report.bands[:4]] == ["5", "5", "<5", "6"]
+    # Below M: 5, 5 and an empty band, which would be 10 − 5 − 5: the first
+    # of the equally small others is hidden with it.
+    assert [str(b.people) for b in report.bands[:4]] == ["<5", "5", "<5", "6"]
     assert shown == {"5", "6", "<5"}
-    # The bands at or above M add up to "earning at least M" once shown.
     assert report.total.at_least_m.value == 8
     assert len(report.bands) == len(BAND_EDGES) + 1
-    # 9000 is the only pay in the top band and two lower bands are empty:
-    # all three are hidden, with one more band at or above M.
+    assert [b.at_least_m for b in report.bands].index(True) == M_BAND
+    assert report.bands[M_BAND].low_yuan == Decimal("2080.00")
+    # 9000 (two people) is in the top band, the three bands between are empty:
+    # all four are hidden, which is enough.
     assert [b.people.hidden for b in report.bands[4:]] == [True] * 4
+
+
+@pytest.mark.django_db
+def test_bands_at_or_above_m_add_up_to_earning_at_least_m():
+    """The bands from M up hold exactly the workers earning at least M, and
+    those below M the others (exactly M is in the first band at or above)."""
+    amounts = ["100"] * 5 + ["1100"] * 5 + ["2079.99"] * 5
+    amounts += ["2080"] * 5 + ["2700"] * 6
+    park = _pay_park([Decimal(a) for a in amounts])
+    calculate(park)
+    report = report_for(official(park))
+    people = [b.people.value or 0 for b in report.bands]
+    assert [str(b.people) for b in report.bands] == [
+        "5", "5", "5", "5", "6", "<5", "<5", "<5",
+    ]  # fmt: skip
+    assert sum(people[M_BAND:]) == report.total.at_least_m.value == 11
+    assert sum(people[:M_BAND]) == 15
 
 
 # --- R16.3 in the report ----------------------------------------------------
