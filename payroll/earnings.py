@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
@@ -65,6 +66,39 @@ class MonthEstimate:
     @property
     def is_estimate(self) -> bool:
         return self.status == "estimate"
+
+
+ESTIMATE_SECONDS = 300
+
+
+def _version(worker_id: int) -> int:
+    return cache.get(f"earnings-version:{worker_id}", 0)
+
+
+def earnings_changed(*, worker_id: int) -> None:
+    """Forget a worker's cached estimate (their hours or work changed)."""
+    key = f"earnings-version:{worker_id}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
+def month_view(*, worker: Worker, month: date) -> tuple[MonthEstimate, Breakdown]:
+    """The month's estimate and breakdown, cached for a few minutes per worker.
+
+    A worker's own session changes forget it at once; work imported by the
+    office shows within ``ESTIMATE_SECONDS``.
+    """
+    key = f"earnings:{worker.id}:{month:%Y%m}:{_version(worker.id)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (
+            month_estimate(worker=worker, month=month),
+            piece_breakdown(worker=worker, month=month),
+        )
+        cache.set(key, cached, ESTIMATE_SECONDS)
+    return cached
 
 
 def month_estimate(*, worker: Worker, month: date | None = None) -> MonthEstimate:

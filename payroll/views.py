@@ -42,25 +42,29 @@ def my_payslips(request):
 
 
 @require_GET
-def payslip_detail(request, pk: int):
-    """A payslip on the page; anybody but its worker and park staff gets 404."""
+def payslip_detail(request, number: str):
+    """A payslip on the page, by its number (stable across recalculations, R14);
+    anybody but its worker and the park's staff gets 404."""
     if not request.user.is_authenticated:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
     payslip = get_object_or_404(
-        payslip_list(user=request.user).prefetch_related("lines"), pk=pk
+        payslip_list(user=request.user).prefetch_related("lines"), number=number
     )
     return render(request, "payroll/payslip.html", {"payslip": payslip})
 
 
 @require_GET
-def payslip_pdf(request, pk: int):
+def payslip_pdf(request, number: str):
     """Download one payslip's PDF (rendered now if its task has not run yet)."""
     if not request.user.is_authenticated:
         raise Http404
+    payslip = get_object_or_404(payslip_list(user=request.user), number=number)
     try:
-        filename, handle = payslip_files.payslip_pdf_for_user(user=request.user, pk=pk)
+        filename, handle = payslip_files.payslip_pdf_for_user(
+            user=request.user, pk=payslip.pk
+        )
     except Payslip.DoesNotExist as exc:
         raise Http404 from exc
     return FileResponse(

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import make_catalogue, make_park, make_worker
 
@@ -16,3 +17,11 @@ def worker(park):
 @pytest.fixture
 def catalogue(park):
     return make_catalogue(park)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """No test sees another test's cached estimates."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -158,6 +158,12 @@ def _check_overlap(session: WorkSession) -> None:
             )
 
 
+def _earnings_changed(worker_id: int) -> None:
+    from payroll.earnings import earnings_changed
+
+    transaction.on_commit(lambda: earnings_changed(worker_id=worker_id))
+
+
 def _lock_worker(worker: Worker) -> Worker:
     # Serialise session writes per worker so two overlapping inserts cannot race.
     return (
@@ -176,6 +182,7 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     session.full_clean()
     _check_overlap(session)
     session.save()
+    _earnings_changed(worker.id)
     return session
 
 
@@ -189,6 +196,7 @@ def work_session_update(
     session.full_clean()
     _check_overlap(session)
     session.save()
+    _earnings_changed(worker.id)
     return session
 
 
@@ -214,6 +222,7 @@ def work_session_clock_in(
     session.full_clean()
     _check_overlap(session)
     session.save()
+    _earnings_changed(worker.id)
     return session
 
 
@@ -235,6 +244,7 @@ def work_session_clock_out(
     session.derive(worker.park.time_zone)
     session.full_clean()
     session.save()
+    _earnings_changed(worker.id)
     return session
 
 

@@ -17,8 +17,7 @@ from payroll import charts
 from payroll.earnings import (
     earnings_history,
     minutes_on,
-    month_estimate,
-    piece_breakdown,
+    month_view,
     tier_hint,
 )
 from payroll.models import PayPeriod
@@ -112,8 +111,7 @@ def worker_home(request):
     """Today and this month so far; earnings by day and project; 12 months."""
     worker = own_worker(request)
     month = parse_month(request.GET.get("month"))
-    estimate = month_estimate(worker=worker, month=month)
-    breakdown = piece_breakdown(worker=worker, month=month)
+    estimate, breakdown = month_view(worker=worker, month=month)
     today = timezone.localdate()
     open_session = worker.sessions.filter(end__isnull=True).first()
     history = earnings_history(worker=worker)

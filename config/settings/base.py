@@ -225,6 +225,19 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Short-lived caches (workers' earnings estimates): shared in Redis when there
+# is one, so that every web process forgets an estimate at once.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,3 +10,5 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="parkpay-test-media-")
 PAYROLL_CHUNK_SIZE = 7
 # Tests run tasks in-process; the broker tests switch to Redis for their own run.
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests keep their caches to themselves, even when REDIS_URL is set.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

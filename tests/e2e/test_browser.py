@@ -92,7 +92,7 @@ def test_county_official_journey(browser, demo, shots):
     response = page.goto(f"{demo.url}/county/")
     assert response.status == 200
     payslip = Payslip.objects.first()
-    for path in ("/me/", f"/payslips/{payslip.pk}/", "/park/staff/"):
+    for path in ("/me/", f"/payslips/{payslip.number}/", "/park/staff/"):
         assert page.goto(f"{demo.url}{path}").status == 404
     page.context.close()
     screenshot_both(

@@ -116,8 +116,8 @@ def test_county_official_gets_404_on_person_pages(county_client, county_parks):
     for url in [
         reverse("me:home"),
         reverse("me:payslips"),
-        reverse("payslip", args=[payslip.pk]),
-        reverse("payslip_pdf", args=[payslip.pk]),
+        reverse("payslip", args=[payslip.number]),
+        reverse("payslip_pdf", args=[payslip.number]),
         reverse("park:staff"),
         reverse("park:staff_csv"),
     ]:

@@ -97,10 +97,10 @@ def test_other_workers_payslip_is_404():
     """Another person's payslip answers 404, not 403."""
     _park, workers, director, _officer, period = build_park(2)
     other = period.payslips.get(worker=workers[1])
-    assert login(workers[0].user).get(f"/payslips/{other.pk}/").status_code == 404
-    assert login(director).get(f"/payslips/{other.pk}/").status_code == 200
+    assert login(workers[0].user).get(f"/payslips/{other.number}/").status_code == 404
+    assert login(director).get(f"/payslips/{other.number}/").status_code == 200
     _park2, _w2, director2, *_ = build_park(1)
-    assert login(director2).get(f"/payslips/{other.pk}/").status_code == 404
+    assert login(director2).get(f"/payslips/{other.number}/").status_code == 404
 
 
 def test_worker_logs_a_session_and_sees_errors():
@@ -178,3 +178,23 @@ def test_county_official_cannot_open_worker_pages():
     build_park(1)
     official = make_user("county_official")
     assert login(official).get("/me/").status_code == 404
+
+
+def test_a_new_session_shows_at_once_on_the_earnings_page(
+    django_capture_on_commit_callbacks,
+):
+    """The cached estimate is forgotten when the worker logs hours."""
+    today = timezone.localdate()
+    _park, workers, *_ = build_park(1, month=today.replace(day=1))
+    client = login(workers[0].user)
+    before = month_estimate(worker=workers[0]).minutes
+    client.get("/me/")
+    day = today - timedelta(days=1) if today.day > 1 else today
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/me/hours/",
+            {"action": "log", "day": day.isoformat(), "start": "20:00", "end": "21:00"},
+        )
+    page = client.get("/me/").content.decode()
+    hours = f"{(before + 60) / 60:.2f}"
+    assert hours in page
