@@ -122,9 +122,13 @@ def rate_card_create(
     same_key = RateCard.objects.select_for_update().filter(
         project=project, task_type=task_type, skill_level=skill_level
     )
-    open_before = same_key.filter(
-        effective_to__isnull=True, effective_from__lt=effective_from
-    ).first()
+    # Only an open-ended new price closes the open-ended card before it; a card
+    # with an end date must fit in a gap, or prices after it would be lost.
+    open_before = None
+    if effective_to is None:
+        open_before = same_key.filter(
+            effective_to__isnull=True, effective_from__lt=effective_from
+        ).first()
     if open_before is not None:
         open_before.effective_to = effective_from
         open_before.save(update_fields=["effective_to"])

@@ -41,7 +41,10 @@ class WorkerProcess:
     def __init__(self, **env):
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            # Tasks go through Redis (the test settings run them in-process),
+            # and files land in this process's MEDIA_ROOT.
+            "DJANGO_SETTINGS_MODULE": "tests.payroll.fault_settings",
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_VISIBILITY_TIMEOUT": "2",

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import make_catalogue, make_park, make_worker
 
@@ -25,3 +26,11 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages in English for assertions; pages still choose their
+    language per request (Chinese by default)."""
+    with translation.override("en"):
+        yield

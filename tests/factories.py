@@ -35,7 +35,8 @@ def make_user(
         username=username or f"user{next(_seq)}", password="test-pass-123456"
     )
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the groups the migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     if park is not None:
         staff_assign(user=user, park=park)
     return user

@@ -263,7 +263,7 @@ def worker_set_password(*, worker: Worker, password: str, actor) -> None:
     user = worker.user
     if user is None or user.pk is None:
         user = get_user_model().objects.create(username=worker.employee_no.lower())
-        user.groups.add(Group.objects.get(name="worker"))
+        user.groups.add(Group.objects.get_or_create(name="worker")[0])
         worker.user = user
         worker.save(update_fields=["user"])
     user.set_password(password)

@@ -303,7 +303,9 @@ def test_redis_restarted_mid_run_the_run_is_resumed(private_redis, start_worker)
     private_redis.kill()
     before = chunks_done(run)
     # The chunk in flight commits while Redis is down (its ack is lost).
-    time.sleep(1.5)
+    deadline = time.monotonic() + 3
+    while chunks_done(run) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
     private_redis.start()
 
     def reconnected() -> bool:
@@ -481,11 +483,9 @@ def test_run_stuck_past_its_time_limit_is_failed_and_can_be_restarted(settings):
     assert tasks.expire_stuck_runs() == {"failed": 1, "resumed": 0}
     run.refresh_from_db()
     assert run.status == "failed" and run.finished_at is not None
+    # Stored in the language active at the time (Chinese by default).
     assert run.message == str(periods.RUN_TIMED_OUT % {"minutes": limit})
-    assert run.message == (
-        f"The calculation made no progress for {limit} minutes and was stopped; "
-        "start it again."
-    )
+    assert str(limit) in run.message
     assert not Payslip.objects.filter(period=period).exists()
 
     again = periods.payroll_run_inline(

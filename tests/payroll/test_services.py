@@ -87,7 +87,6 @@ def test_overlapping_rate_card_is_refused(catalogue):
         skill_level="senior",
         rate=Decimal("0.7"),
         effective_from=date(2026, 4, 1),
-        effective_to=date(2026, 5, 1),
     )
     before = RateCard.objects.count()
     with pytest.raises(ValidationError) as exc:
@@ -115,3 +114,23 @@ def test_rate_card_end_before_start_is_refused(catalogue):
             effective_to=date(2026, 3, 1),
         )
     assert "effective_to" in exc.value.message_dict
+
+
+def test_a_bounded_card_inside_an_open_card_is_refused(catalogue):
+    """R3.1: a card with an end date does not cut a hole in the card in force
+    (the price after its end would be lost); it is refused as an overlap."""
+    project, task_type = catalogue
+    with pytest.raises(ValidationError) as exc:
+        rate_card_create(
+            project=project,
+            task_type=task_type,
+            skill_level="junior",
+            rate=Decimal("0.9"),
+            effective_from=date(2026, 4, 1),
+            effective_to=date(2026, 5, 1),
+        )
+    assert "effective_from" in exc.value.message_dict
+    card = RateCard.objects.get(
+        project=project, task_type=task_type, skill_level="junior"
+    )
+    assert card.effective_to is None
