@@ -3,14 +3,16 @@
 Three formats: the ParkPay CSV (``csv``), a Label Studio JSON export
 (``labelstudio``) and a CVAT quality report (``cvat-quality``).
 
-Every import is all-or-nothing per file. Records are read as a stream and
-checked as they come (the rules of ``payroll.services.work_record_errors``,
-shared with ``work_record_create``); the good ones go into a temporary staging
-table (``COPY`` on PostgreSQL). The database then finds what a row-by-row
-reader could only find by holding the whole file: ids repeated inside the
-file and records imported before. Only when no row is bad is the staging
-table copied into the work records, in one statement, in the same
-transaction. Memory stays flat whatever the size of the file.
+Every import is all-or-nothing per file, in one transaction. Records are read
+as a stream, in batches, and checked as they come (the rules of
+``payroll.services.work_record_errors``, shared with ``work_record_create``).
+Each good batch goes into a temporary staging table (``COPY`` on PostgreSQL)
+and into the work records, the database writing one batch while Python reads
+the next. At the end the staging table shows what a row-by-row reader could
+only find by holding the whole file: ids repeated inside it and records
+imported before. If any record is bad the transaction is rolled back and
+nothing is saved; the report lists every bad record. Memory stays flat
+whatever the size of the file (``bench/import.py``).
 
 Idempotent on (source, external id): a record imported before is skipped; one
 imported before for another worker or project is an error (an id clash,
@@ -407,11 +409,11 @@ class _Writer:
     import's transaction: each into a temporary staging table, which the
     checks at the end read, and (unless a dry run) into the work records.
 
-    On PostgreSQL a batch is staged with ``COPY`` and its insert into the work
-    records goes out in pipeline mode: the database inserts one batch while
-    Python reads the next. Records already there are skipped (``ON CONFLICT
-    DO NOTHING``) and sorted out at the end: the ones this import wrote carry
-    its ``created_at``, to the microsecond.
+    On PostgreSQL a batch is staged with ``COPY``, and its insert into the
+    work records goes out in pipeline mode: the database inserts one batch
+    while Python reads the next. Records already there are
+    skipped (``ON CONFLICT DO NOTHING``) and sorted out at the end: the ones
+    this import wrote carry its ``created_at``, to the microsecond.
     """
 
     NAME = "payroll_import_stage"
@@ -444,6 +446,9 @@ class _Writer:
                 "units integer NOT NULL, accuracy numeric(5, 2), "
                 "external_id varchar(100) NOT NULL)"
             )
+            # Each batch is read back by its seq range: cheap to keep, as seq
+            # only grows.
+            cursor.execute(f"CREATE INDEX {self.NAME}_seq ON {self.NAME} (seq)")
         if self.pg:
             import psycopg
 
@@ -462,41 +467,41 @@ class _Writer:
             if self.pg
             else insert.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
         )
+        self.span = (0, 0)
 
-    def add(self, rows: list[tuple]) -> None:
-        """Stage ``rows`` (a batch, ``seq`` first); insert them unless a dry run.
-
-        Call it again only after the insert went through: see :meth:`meanwhile`.
-        """
-        if not rows:
-            return
-        first, last = rows[0][0], rows[-1][0]
+    def stage(self, rows: list[tuple]) -> None:
+        """Add a batch (``seq`` first) to the staging table."""
         self.count += len(rows)
+        self.span = (rows[0][0], rows[-1][0])
         if self.pg:
             names = ", ".join(self.COLUMNS)
             with self.cursor.copy(f"COPY {self.NAME} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(self.COLUMNS))
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO {self.NAME} ({', '.join(self.COLUMNS)}) "
-                    f"VALUES ({marks})",
-                    [
-                        (
-                            *row[:6],
-                            row[6].isoformat(),
-                            row[7],
-                            None if row[8] is None else str(row[8]),
-                            row[9],
-                        )
-                        for row in rows
-                    ],
-                )
+            return
+        marks = ", ".join(["%s"] * len(self.COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {self.NAME} ({', '.join(self.COLUMNS)}) VALUES ({marks})",
+                [
+                    (
+                        *row[:6],
+                        row[6].isoformat(),
+                        row[7],
+                        None if row[8] is None else str(row[8]),
+                        row[9],
+                    )
+                    for row in rows
+                ],
+            )
+
+    def write(self) -> None:
+        """Insert the last batch into the work records, unless a dry run. On
+        PostgreSQL, inside :meth:`meanwhile`, this returns at once and the
+        database works while Python goes on."""
         if self.dry_run:
             return
-        params = [self.source, self.now, first, last]
+        params = [self.source, self.now, *self.span]
         if self.pg:
             self.cursor.execute(self.insert_sql, params)
         else:
@@ -504,9 +509,8 @@ class _Writer:
                 cursor.execute(self.insert_sql, params)
 
     def meanwhile(self):
-        """A context in which the last batch's insert runs on the database
-        while Python goes on (PostgreSQL's pipeline mode); leaving it waits
-        for the insert."""
+        """PostgreSQL's pipeline mode: statements go out without waiting for
+        their end; leaving the context waits for them."""
         return self.raw.pipeline() if self.pg else contextlib.nullcontext()
 
     def finish(self) -> None:
@@ -582,6 +586,8 @@ class _Writer:
         return (*counts, clashes, changes)
 
     def drop(self) -> None:
+        if self.pg:
+            self.cursor.close()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.NAME}")
 
@@ -629,9 +635,10 @@ def _import_records(file, fmt, project, task_type, report, *, dry_run, progress)
             batches = _batches(reader(text, lookups, report))
             batch = next(batches, None)
             while batch is not None:
-                writer.add(batch)
+                writer.stage(batch)
                 with writer.meanwhile():
-                    batch = next(batches, None)
+                    writer.write()
+                    batch = next(batches, None)  # read while the database writes
                 if progress and report.records - shown >= PROGRESS_EVERY:
                     shown = report.records
                     progress(shown)

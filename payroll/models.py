@@ -166,7 +166,10 @@ class RateCard(models.Model):
 class WorkRecord(models.Model):
     """Accepted work: ``units`` of a task type on a project on one day (R4.1)."""
 
-    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="records")
+    # The (worker, work_date) index serves lookups by worker; no second index.
+    worker = models.ForeignKey(
+        Worker, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, related_name="records"
     )

@@ -61,9 +61,18 @@ def run_list(*, user) -> QuerySet[PayrollRun]:
     return _scope(qs, user, park_path="period__park", worker_path=None)
 
 
+def _pay_scope(qs: QuerySet, user, *, park_path: str) -> QuerySet:
+    """Pay is seen by its worker and the park's pay staff; trainers see none."""
+    if user.is_authenticated and not user.is_superuser:
+        roles = user_roles(user)
+        if "trainer" in roles and not roles & PAY_STAFF:
+            return qs.filter(worker__user=user) if "worker" in roles else qs.none()
+    return _scope(qs, user, park_path=park_path, worker_path="worker")
+
+
 def payslip_list(*, user, period: PayPeriod | None = None) -> QuerySet[Payslip]:
     qs = Payslip.objects.select_related("worker", "period__park")
-    qs = _scope(qs, user, park_path="period__park", worker_path="worker")
+    qs = _pay_scope(qs, user, park_path="period__park")
     if period is not None:
         qs = qs.filter(period=period)
     return qs
@@ -81,7 +90,7 @@ def work_record_list(*, user) -> QuerySet[WorkRecord]:
 
 def adjustment_list(*, user) -> QuerySet[Adjustment]:
     qs = Adjustment.objects.select_related("worker", "period__park", "created_by")
-    return _scope(qs, user, park_path="period__park", worker_path="worker")
+    return _pay_scope(qs, user, park_path="period__park")
 
 
 def project_list(*, user) -> QuerySet[Project]:

@@ -64,5 +64,6 @@ urlpatterns = [
     ),
     re_path(r"^imports/$", views.ImportView.as_view(), name="imports"),
     *router.urls,
-    re_path(r"^.*$", views.not_found, name="not-found"),
+    # Ending in a slash, so that APPEND_SLASH still redirects the others.
+    re_path(r"^.*/$", views.not_found, name="not-found"),
 ]

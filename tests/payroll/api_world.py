@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.test import TestCase
 from rest_framework.test import APIClient
 
@@ -110,8 +111,10 @@ class World:
             "other_integration": self.b.integration,
         }[role]
 
-    def client(self, role: str) -> APIClient:
+    def client(self, role: str, language: str = "en") -> APIClient:
+        """An API client for ``role``; messages in English unless told."""
         client = APIClient()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         if role == "integration":
             client.credentials(HTTP_AUTHORIZATION=f"Token {self.a.token}")
         elif role == "other_integration":

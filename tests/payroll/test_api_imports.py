@@ -66,6 +66,8 @@ def test_report_of_a_good_import(world):
 
 
 def test_bad_row_is_a_400_report_and_nothing_is_saved(world):
+    """One bad row: 400 with the report naming row 3; the good row is not
+    saved either."""
     file = SimpleUploadedFile(
         "bad.csv",
         (
@@ -82,6 +84,7 @@ def test_bad_row_is_a_400_report_and_nothing_is_saved(world):
 
 
 def test_dry_run_is_200_and_writes_nothing(world):
+    """``dry_run``: 200 with what would be created; nothing is written."""
     response = post(
         world.client("officer"), csv_file(world, rows=3), world.a.project, dry_run=True
     )
@@ -100,6 +103,7 @@ def test_fifty_megabyte_file_is_refused_with_a_clear_message(world):
 
 @override_settings(IMPORT_MAX_UPLOAD_BYTES=1024)
 def test_limit_comes_from_the_settings(world):
+    """IMPORT_MAX_UPLOAD_BYTES sets the limit; the message names it."""
     response = post(
         world.client("director"), csv_file(world, rows=200), world.a.project
     )
@@ -108,6 +112,7 @@ def test_limit_comes_from_the_settings(world):
 
 
 def test_malformed_json_is_a_400_naming_line_and_column(world):
+    """Broken JSON: 400 with the line and column, never a 500."""
     file = SimpleUploadedFile("ls.json", b'[{"id": 1, "annotations": [}]')
     response = post(
         world.client("director"),
@@ -123,6 +128,7 @@ def test_malformed_json_is_a_400_naming_line_and_column(world):
 
 
 def test_unknown_annotator_is_a_400_naming_the_user(world):
+    """A Label Studio user mapped to no worker: 400 naming the user."""
     file = SimpleUploadedFile(
         "ls.json",
         b'[{"id": 1, "annotations": [{"id": 5, "completed_by": 404, "result": [],'
@@ -151,6 +157,7 @@ def test_labelstudio_through_the_api(world):
 
 
 def test_unknown_project_and_task_type_are_400(world):
+    """An unknown project or task type: 400 on that field."""
     client = world.client("director")
     response = client.post(
         URL, {"file": csv_file(world), "format": "csv", "project": "nope"}
@@ -164,6 +171,7 @@ def test_unknown_project_and_task_type_are_400(world):
 
 
 def test_missing_file_or_unknown_format_is_400(world):
+    """The form itself: no file or an unknown format is a 400 on that field."""
     client = world.client("director")
     response = client.post(URL, {"format": "csv", "project": world.a.project.code})
     assert response.status_code == 400 and "file" in response.json()
@@ -172,7 +180,47 @@ def test_missing_file_or_unknown_format_is_400(world):
 
 
 def test_binary_file_is_a_400_not_a_500(world):
+    """A picture named .csv: 400 with a file-level message."""
     file = SimpleUploadedFile("photo.csv", bytes(range(256)) * 64)
     response = post(world.client("director"), file, world.a.project)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_upload_larger_than_memory_goes_through_a_temporary_file(world):
+    """Over Django's 2.5 MB in-memory limit the upload is a temporary file;
+    the import streams it just the same."""
+    worker, project = world.a.worker, world.a.project
+    note = "备注" * 400
+    body = "".join(
+        f"{worker.employee_no},{project.code},box,2026-03-02,5,,big-{n},{note}\n"
+        for n in range(1_500)
+    )
+    data = (HEADER.rstrip("\n") + ",备注\n" + body).encode()
+    assert len(data) > 2.5 * 2**20
+    response = post(
+        world.client("director"), SimpleUploadedFile("big.csv", data), project
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["created"] == 1_500
+    assert response.json()["warnings"][0]["field"] == "备注"
+
+
+def test_missing_trailing_slash_still_redirects(world):
+    """APPEND_SLASH still redirects; any other address under /api/v1/ is a JSON 404."""
+    response = world.client("director").get("/api/v1/workers")
+    assert response.status_code == 301
+    assert world.client("director").get("/api/v1/nothing/").status_code == 404
+
+
+def test_messages_are_chinese_by_default(world):
+    """Without the language switch the API answers in Chinese, like the pages."""
+    response = post(
+        world.client("director", language="zh-hans"),
+        SimpleUploadedFile("ls.json", b'[{"id": 1 "x"}]'),
+        world.a.project,
+        fmt="labelstudio",
+        task_type="box",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith("JSON 格式错误")

@@ -64,6 +64,7 @@ def test_overlapping_session_is_a_400_with_the_reason(world):
 
 
 def test_session_far_in_the_past_is_refused(world):
+    """A session in year 1 is a 400 on its field, never a time-zone overflow."""
     response = world.client("worker").post(
         "/api/v1/work-sessions/",
         {"start": "0001-01-01T00:00:00+08:00", "end": "0001-01-01T01:00:00+08:00"},
@@ -101,6 +102,7 @@ def test_create_a_rate_card(world, role):
 
 
 def test_overlapping_rate_card_is_a_400(world):
+    """The service's R3.1 overlap message comes back as a 400 on its field."""
     client = world.client("director")
     body = {
         "project": world.a.project.pk,
@@ -175,6 +177,7 @@ def test_mark_a_period_paid(world, role):
 
 
 def test_wrong_moves_are_400_with_the_services_message(world):
+    """Paying an unapproved period or approving twice: 400 with the service's words."""
     client = world.client("director")
     paid = client.post(f"/api/v1/pay-periods/{world.a.period.pk}/mark-paid/")
     assert paid.status_code == 400
@@ -213,6 +216,7 @@ def test_add_an_adjustment(world, role):
 
 
 def test_adjustment_for_another_parks_worker_is_refused(world):
+    """A worker the director does not see is an unknown worker (400)."""
     response = world.client("director").post(
         f"/api/v1/pay-periods/{world.a.period.pk}/adjustments/",
         {"worker": world.b.worker.pk, "kind": "bonus", "amount": "5", "reason": "x"},
@@ -221,6 +225,7 @@ def test_adjustment_for_another_parks_worker_is_refused(world):
 
 
 def test_negative_adjustment_gets_the_r9_message(world):
+    """A negative amount: 400 with R9's message from the model's rules."""
     response = world.client("director").post(
         f"/api/v1/pay-periods/{world.a.period.pk}/adjustments/",
         {"worker": world.a.worker.pk, "kind": "bonus", "amount": "-5", "reason": "x"},
@@ -254,6 +259,8 @@ def test_map_a_tool_user_to_a_worker(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_remove_a_mapping(world, role):
+    """Pay staff remove a mapping (204); its worker sees it but may not
+    remove it (403); everyone else gets 404."""
     identity = world.a.identity
     response = world.client(role).delete(f"/api/v1/worker-identities/{identity.pk}/")
     status = expect(
@@ -266,6 +273,7 @@ def test_remove_a_mapping(world, role):
 
 
 def test_a_tool_user_maps_to_one_worker(world):
+    """A tool user already mapped: 400 naming the worker it maps to."""
     response = world.client("director").post(
         "/api/v1/worker-identities/",
         {
@@ -326,6 +334,7 @@ def test_key_creation_is_throttled(world, monkeypatch):
 
 
 def test_writes_are_throttled_but_reads_are_not(world, monkeypatch):
+    """Scope ``write``: the second write in the minute is 429; reads go on."""
     monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "write", "1/minute")
     cache.clear()
     client = world.client("director")
@@ -336,12 +345,14 @@ def test_writes_are_throttled_but_reads_are_not(world, monkeypatch):
 
 
 def test_anonymous_gets_401_with_the_token_scheme(world):
+    """No credentials: 401 with ``WWW-Authenticate: Token``."""
     response = APIClient().get("/api/v1/workers/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
 
 
 def test_month_out_of_range_is_refused(world):
+    """A month the payroll cannot compute with (year 9999) is a 400."""
     response = world.client("director").post(
         "/api/v1/pay-periods/", {"park": world.a.park.pk, "month": "9999-12-01"}
     )
@@ -349,6 +360,7 @@ def test_month_out_of_range_is_refused(world):
 
 
 def test_period_of_the_other_park_is_not_found_for_adjustments(world):
+    """Another park's period: 404, and no adjustment is added to it."""
     response = world.client("director").post(
         f"/api/v1/pay-periods/{world.b.period.pk}/adjustments/",
         {"worker": world.a.worker.pk, "kind": "bonus", "amount": "5", "reason": "x"},

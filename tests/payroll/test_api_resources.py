@@ -33,8 +33,13 @@ RESOURCES = {
     "work-records": ("work-records", lambda p: p.record, {"worker", *STAFF_OF_A}),
     "pay-periods": ("pay-periods", lambda p: p.period, PEOPLE_OF_A),
     "payroll-runs": ("payroll-runs", lambda p: p.run, {"director", "officer"}),
-    "payslips": ("payslips", lambda p: p.payslip, {"worker", *STAFF_OF_A}),
-    "adjustments": ("adjustments", lambda p: p.adjustment, {"worker", *STAFF_OF_A}),
+    # Pay: its worker and the park's pay staff; trainers see none.
+    "payslips": ("payslips", lambda p: p.payslip, {"worker", "director", "officer"}),
+    "adjustments": (
+        "adjustments",
+        lambda p: p.adjustment,
+        {"worker", "director", "officer"},
+    ),
     "worker-identities": (
         "worker-identities",
         lambda p: p.identity,
@@ -95,6 +100,7 @@ def test_no_sensitive_field_in_any_answer(world, role):
 
 
 def test_worker_answer_has_current_skill_level(world):
+    """A worker's answer carries the skill level valid today (R3.2)."""
     data = world.client("director").get(f"/api/v1/workers/{world.a.worker.pk}/")
     assert data.json()["skill_level"] == "junior"
 
@@ -112,6 +118,7 @@ def test_payslip_comes_with_its_lines(world):
 
 
 def test_run_shows_progress(world):
+    """A payroll run answers its status and progress in per cent, to poll."""
     data = world.client("officer").get(f"/api/v1/payroll-runs/{world.a.run.pk}/")
     assert data.json()["status"] == "done" and data.json()["progress"] == 100
 
@@ -137,6 +144,7 @@ def test_filters_and_ordering(world):
 
 
 def test_pages(world):
+    """Lists come in pages (``page_size`` up to 500); a page past the end is 404."""
     client = world.client("director")
     page = client.get("/api/v1/rate-cards/", {"page_size": 1}).json()
     assert page["count"] == 3 and len(page["results"]) == 1 and page["next"]

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
+from django.utils import translation
 
 from payroll import imports, periods
 from payroll.integrations import worker_identity_create
@@ -19,6 +20,7 @@ from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
     AuditEvent,
+    WorkerIdentity,
     WorkRecord,
 )
 from payroll.services import (
@@ -37,6 +39,13 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 HEADER = "employee_no,project,task_type,work_date,units,accuracy,external_id\n"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 class World:
@@ -246,6 +255,7 @@ def test_file_over_the_limit_is_refused(world):
 
 
 def test_dry_run_writes_nothing_and_tells_what_it_would_do(world):
+    """A dry run reports what it would create and writes nothing, not even the audit."""
     report = world.run(FIXTURES / "work.csv", dry_run=True)
     assert report.ok and report.dry_run and report.created == 5
     assert not WorkRecord.objects.exists()
@@ -293,6 +303,7 @@ def test_work_for_an_approved_period_is_still_imported(world):
 
 
 def test_import_is_audited(world):
+    """An import is kept in the audit trail with its counts and park."""
     world.run(FIXTURES / "work.csv")
     event = AuditEvent.objects.get(action="work.import")
     assert event.after["created"] == 5 and event.park == world.park
@@ -391,6 +402,7 @@ def test_labelstudio_unknown_annotator_names_the_user(world):
 
 
 def test_labelstudio_malformed_json_names_line_and_column(world):
+    """Broken JSON half-way through: the line and column, and nothing saved."""
     report = world.run(
         FIXTURES / "labelstudio_malformed.json", fmt="labelstudio", task_type=world.box
     )
@@ -419,6 +431,7 @@ def test_labelstudio_odd_files_are_reported_not_crashed_on(world, content):
 
 
 def test_labelstudio_same_export_twice(world):
+    """Idempotent: the same export again creates nothing."""
     for _ in range(2):
         report = world.run(
             FIXTURES / "labelstudio_export.json", fmt="labelstudio", task_type=world.box
@@ -445,12 +458,14 @@ def test_cvat_quality_sets_accuracy_of_the_jobs_records(world):
 
 
 def test_cvat_job_without_records_is_an_error(world):
+    """A job whose work was never imported is an error naming the expected id."""
     report = world.run(FIXTURES / "cvat_quality_report.json", fmt="cvat-quality")
     assert [(p.row, p.field) for p in report.errors] == [(1, "job_id")]
     assert "cvat-job-7" in report.errors[0].message
 
 
 def test_cvat_assignee_of_another_worker_is_an_error(world):
+    """A mapped assignee who is not the records' worker: an error, nothing changed."""
     cvat_records(world)
     worker_identity_create(
         worker=world.workers["E1001"], tool="cvat", external_user="li.hua"
@@ -465,6 +480,7 @@ def test_cvat_assignee_of_another_worker_is_an_error(world):
 
 @pytest.mark.parametrize("accuracy", ["1.5", "-0.1", '"high"', "null", "true"])
 def test_cvat_accuracy_must_be_a_fraction(world, accuracy):
+    """summary.accuracy outside 0–1, or not a number: an error on that field."""
     cvat_records(world)
     report = world.run(
         f'{{"job_id": 7, "summary": {{"accuracy": {accuracy}}}}}'.encode(),
@@ -487,6 +503,7 @@ def test_cvat_leaves_records_of_a_locked_period_alone(world):
 
 
 def test_cvat_malformed_json(world):
+    """Broken JSON in a quality report: a message with its line."""
     report = world.run(b'{"job_id": 7,, }', fmt="cvat-quality")
     assert report.errors[0].message.startswith("Malformed JSON at line 1")
 
@@ -495,6 +512,7 @@ def test_cvat_malformed_json(world):
 
 
 def test_command_imports_and_reports(world, capsys):
+    """``import_work`` imports the file and says how many records it created."""
     call_command(
         "import_work",
         str(FIXTURES / "work.csv"),
@@ -509,6 +527,7 @@ def test_command_imports_and_reports(world, capsys):
 
 
 def test_command_dry_run_writes_nothing(world, capsys):
+    """``--dry-run`` reports what would be created and writes nothing."""
     call_command(
         "import_work",
         str(FIXTURES / "labelstudio_export.json"),
@@ -523,6 +542,7 @@ def test_command_dry_run_writes_nothing(world, capsys):
 
 
 def test_command_lists_every_problem_and_fails(world, capsys):
+    """Problems go to stderr, one line each with record and field; the command fails."""
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command(
             "import_work",
@@ -536,6 +556,7 @@ def test_command_lists_every_problem_and_fails(world, capsys):
 
 
 def test_command_unknown_project_and_ambiguous_code(world):
+    """An unknown project, or a code used by two parks without --park: a clear error."""
     with pytest.raises(CommandError, match="Unknown project nope"):
         call_command(
             "import_work", str(FIXTURES / "work.csv"), "--format=csv", "--project=nope"
@@ -559,3 +580,37 @@ def test_command_unknown_project_and_ambiguous_code(world):
         "--park=qingshui",
     )
     assert WorkRecord.objects.count() == 5
+
+
+def test_identities_in_the_admin_are_normalised(world, client):
+    """The admin keeps e-mails lower-case, so imports find them."""
+    admin = make_user(username="root")
+    admin.is_superuser = admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    page = client.get("/admin/payroll/workeridentity/")
+    assert page.status_code == 200
+    response = client.post(
+        "/admin/payroll/workeridentity/add/",
+        {
+            "tool": "labelstudio",
+            "external_user": " Wang.Fang@Park.example ",
+            "worker": world.workers["E1003"].pk,
+        },
+    )
+    assert response.status_code == 302
+    identity = WorkerIdentity.objects.get(
+        worker=world.workers["E1003"], tool="labelstudio"
+    )
+    assert identity.external_user == "wang.fang@park.example"
+    assert identity.created_by == admin
+    duplicate = client.post(
+        "/admin/payroll/workeridentity/add/",
+        {
+            "tool": "labelstudio",
+            "external_user": "WANG.FANG@park.example",
+            "worker": world.workers["E1001"].pk,
+        },
+    )
+    assert duplicate.status_code == 200  # the form, with the unique error
+    assert WorkerIdentity.objects.filter(tool="labelstudio").count() == 3

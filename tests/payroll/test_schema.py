@@ -6,6 +6,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
@@ -50,6 +52,7 @@ def test_docs_are_served_without_a_cdn(client):
 
 
 def test_schema_is_public_json(client):
+    """The schema itself needs no login, in JSON on request."""
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "ParkPay API"
@@ -59,6 +62,18 @@ def test_schema_is_public_json(client):
 # (schemathesis.pytest.from_fixture would load it lazily, but 4.32 does not
 # work with pytest 9.)
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Requests through the WSGI handler close the database connection when
+    they end (``close_old_connections``), which would end the test's
+    transaction; Django's test client holds them back the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

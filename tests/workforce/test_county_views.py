@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db
 _ext = iter(range(1, 10**9))
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """These tests read English labels; Chinese is checked elsewhere."""
+    client.cookies["django_language"] = "en"
+
+
 def official(*parks):
     user = make_user("county_official")
     for park in parks:
