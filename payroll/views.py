@@ -59,7 +59,9 @@ def payslip_detail(request, number: str):
 def payslip_pdf(request, number: str):
     """Download one payslip's PDF (rendered now if its task has not run yet)."""
     if not request.user.is_authenticated:
-        raise Http404
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
     payslip = get_object_or_404(payslip_list(user=request.user), number=number)
     try:
         filename, handle = payslip_files.payslip_pdf_for_user(
