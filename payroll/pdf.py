@@ -60,7 +60,7 @@ ENGLISH_MONTHS = (
 KIND_LABELS = {
     LineKind.PIECE: ("计件工资", "Piece work"),
     LineKind.LATE: ("补发计件", "Late work"),
-    LineKind.TOPUP: ("最低工资补足", "Minimum wage top-up"),
+    LineKind.TOPUP: ("最低工资补差", "Minimum wage top-up"),
     LineKind.BONUS: ("奖金", "Bonus"),
     LineKind.ALLOWANCE: ("津贴", "Allowance"),
     LineKind.PENSION: ("养老保险", "Pension insurance"),

@@ -156,7 +156,7 @@ def _bands(report: EmploymentReport) -> list[dict]:
 def _band_heading(report: EmploymentReport) -> str:
     if report.total.min_wage is not None:
         return _("Gross pay band (yuan)")
-    return _("Gross pay band (% of the park's M)")
+    return _("Gross pay band (share of the park's M)")
 
 
 def _trend_rows(report: EmploymentReport) -> list[dict]:
@@ -212,7 +212,7 @@ def report_charts(report: EmploymentReport) -> list[charts.Chart]:
         ],
         y_min=0,
         y_max=100,
-        y_label=_("% of the employed"),
+        y_label=_("Share of the employed"),
     )
     out = [employment, shares]
     if report.bands:

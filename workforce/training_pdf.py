@@ -81,10 +81,10 @@ WEB_LABELS = {
     "per_hour_title": _("Units per hour"),
     "per_hour_threshold": _("Threshold: %(share)s%% of the median"),
     "mean_accuracy": _("Mean accuracy %"),
-    "mean_speed": _("Mean speed, % of the median"),
+    "mean_speed": _("Mean speed relative to the median"),
     "speed_threshold": _("Threshold %(share)s%%"),
     "cohort": _("Cohort %(cohort)s"),
-    "speed_title": _("Speed (% of the qualified median)"),
+    "speed_title": _("Speed relative to the qualified median"),
 }
 
 
