@@ -37,6 +37,7 @@ from django.utils import timezone
 from payroll import engine
 from payroll.calculation import (
     RESULT_FIELDS,
+    earlier_pay,
     late_window,
     local_midnight,
     month_bounds,
@@ -281,28 +282,8 @@ def _content(period: PayPeriod) -> dict:
             )
 
     # Year to date (R11) and the latest carry (R12), as compute_chunk reads them.
-    ytd = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for wid, month, taxable, si, tax, carried in (
-        Payslip.objects.filter(
-            worker_id__in=worker_ids,
-            period__park=park,
-            period__month__lt=start,
-            period__month__gte=date(start.year - 1, start.month, 1),
-        )
-        .order_by("worker_id", "period__month")
-        .values_list(
-            "worker_id",
-            "period__month",
-            "taxable",
-            "social_insurance",
-            "tax",
-            "carried_forward",
-        )
-    ):
-        if month.year == start.year:
-            ytd[wid][0] += taxable
-            ytd[wid][1] += si
-            ytd[wid][2] += tax
+    ytd, carry = earlier_pay(worker_ids=list(worker_ids), park=park, start=start)
+    for wid, (month, carried) in carry.items():
         inputs[wid]["carried_in"] = {
             "amount": _dec(carried),
             "from": f"{month:%Y-%m}" if carried else None,

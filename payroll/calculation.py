@@ -425,6 +425,37 @@ def months_employed(hire_date: date, month: date) -> int:
     return max(1, (month.year - first.year) * 12 + month.month - first.month + 1)
 
 
+def earlier_pay(*, worker_ids: list[int], park: Park, start: date):
+    """Earlier payslips of the workers at the park: this year's sums of
+    (taxable, social insurance, tax) for R11, and the latest payslip's
+    (month, carried forward) for R12."""
+    ytd = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    carry: dict[int, tuple[date, Decimal]] = {}
+    for wid, month, taxable, si, tax, carried in (
+        Payslip.objects.filter(
+            worker_id__in=worker_ids,
+            period__park=park,
+            period__month__lt=start,
+            period__month__gte=date(start.year - 1, start.month, 1),
+        )
+        .order_by("worker_id", "period__month")
+        .values_list(
+            "worker_id",
+            "period__month",
+            "taxable",
+            "social_insurance",
+            "tax",
+            "carried_forward",
+        )
+    ):
+        if month.year == start.year:
+            ytd[wid][0] += taxable
+            ytd[wid][1] += si
+            ytd[wid][2] += tax
+        carry[wid] = (month, carried)
+    return ytd, carry
+
+
 @dataclasses.dataclass
 class ChunkResult:
     payslips: list[dict]  # Payslip column values
@@ -480,31 +511,7 @@ def compute_chunk(
     ):
         levels[wid] = level  # the last one starting by the period's end wins
 
-    # Earlier payslips: year-to-date sums (R11) and the latest carry (R12).
-    ytd = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    carry: dict[int, tuple[date, Decimal]] = {}
-    for wid, month, taxable, si, tax, carried in (
-        Payslip.objects.filter(
-            worker_id__in=workers,
-            period__park=park,
-            period__month__lt=start,
-            period__month__gte=date(start.year - 1, start.month, 1),
-        )
-        .order_by("worker_id", "period__month")
-        .values_list(
-            "worker_id",
-            "period__month",
-            "taxable",
-            "social_insurance",
-            "tax",
-            "carried_forward",
-        )
-    ):
-        if month.year == start.year:
-            ytd[wid][0] += taxable
-            ytd[wid][1] += si
-            ytd[wid][2] += tax
-        carry[wid] = (month, carried)
+    ytd, carry = earlier_pay(worker_ids=list(workers), park=park, start=start)
 
     policy = policy_for(park, last_day)
     now = timezone.now()
