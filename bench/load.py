@@ -68,7 +68,9 @@ def worker_sessions(count: int) -> list[tuple[str, str]]:
             worker.user = user
             worker.save(update_fields=["user"])
         slip = (
-            Payslip.objects.filter(worker=worker).values_list("id", flat=True).first()
+            Payslip.objects.filter(worker=worker)
+            .values_list("number", flat=True)
+            .first()
         )
         out.append((session_cookie(worker.user), slip))
     return out
