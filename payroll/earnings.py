@@ -84,13 +84,23 @@ def earnings_changed(*, worker_id: int) -> None:
         cache.set(key, 1, None)
 
 
+def earnings_changed_in_park(*, park_id: int) -> None:
+    """Forget every cached estimate of a park's workers (work was imported)."""
+    key = f"earnings-park-version:{park_id}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, None)
+
+
 def month_view(*, worker: Worker, month: date) -> tuple[MonthEstimate, Breakdown]:
     """The month's estimate and breakdown, cached for a few minutes per worker.
 
-    A worker's own session changes forget it at once; work imported by the
-    office shows within ``ESTIMATE_SECONDS``.
+    A worker's own session changes and every import into their park forget it
+    at once; anything else shows within ``ESTIMATE_SECONDS``.
     """
-    key = f"earnings:{worker.id}:{month:%Y%m}:{_version(worker.id)}"
+    park_version = cache.get(f"earnings-park-version:{worker.park_id}", 0)
+    key = f"earnings:{worker.id}:{month:%Y%m}:{_version(worker.id)}:{park_version}"
     cached = cache.get(key)
     if cached is None:
         cached = (

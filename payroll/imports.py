@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
+from payroll.earnings import earnings_changed_in_park
 from payroll.integrations import IMPORT_FORBIDDEN, IMPORTERS, require_park_role
 from payroll.models import (
     LOCKED_STATUSES,
@@ -351,6 +352,8 @@ def import_work(
                 "unchanged": report.unchanged,
             },
         )
+        # Workers see imported work on their earnings page at once.
+        transaction.on_commit(lambda: earnings_changed_in_park(park_id=park.id))
     return report
 
 

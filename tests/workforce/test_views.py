@@ -198,3 +198,34 @@ def test_a_new_session_shows_at_once_on_the_earnings_page(
     page = client.get("/me/").content.decode()
     hours = f"{(before + 60) / 60:.2f}"
     assert hours in page
+
+
+def test_imported_work_shows_at_once_on_the_earnings_page(
+    django_capture_on_commit_callbacks,
+):
+    """An import into the park forgets its workers' cached estimates."""
+    import io
+
+    from payroll.imports import import_work
+
+    today = timezone.localdate()
+    park, workers, *_ = build_park(1, month=today.replace(day=1))
+    worker = workers[0]
+    client = login(worker.user)
+    before = month_estimate(worker=worker).units
+    client.get("/me/")
+    project = park.projects.get()
+    task_type = project.rate_cards.first().task_type
+    csv_file = io.BytesIO(
+        (
+            "employee_no,project,task_type,work_date,units,accuracy,external_id\n"
+            f"{worker.employee_no},{project.code},{task_type.code},"
+            f"{today.isoformat()},777,97.00,imp-1\n"
+        ).encode()
+    )
+    csv_file.name = "work.csv"
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_work(file=csv_file, fmt="csv", project=project)
+    assert report.ok, report
+    page = client.get("/me/").content.decode()
+    assert f"<dd>{before + 777}</dd>" in page
