@@ -15,12 +15,12 @@ SENSITIVE_WITHOUT_CONSENT = _(
     "Ethnicity and household status are kept only with the worker's consent."
 )
 SESSION_END_BEFORE_START = _("A work session must end after it starts.")
-SESSION_TOO_SHORT = _("A work session lasts at least 1 minute (R6.1).")
-SESSION_TOO_LONG = _("A work session lasts at most 16 hours (R6.1).")
-SESSION_IN_FUTURE = _("A work session cannot start in the future (R6.1).")
+SESSION_TOO_SHORT = _("A work session lasts at least 1 minute.")
+SESSION_TOO_LONG = _("A work session lasts at most 16 hours.")
+SESSION_IN_FUTURE = _("A work session cannot start in the future.")
 SESSION_OVERLAP = _(
     "This session overlaps another session of the same worker, "
-    "from %(start)s to %(end)s (R6.1)."
+    "from %(start)s to %(end)s."
 )
 POLICY_RANGE = _("The social insurance base floor must not exceed its ceiling.")
 
