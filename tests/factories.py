@@ -1,20 +1,30 @@
 """Test data built through the real services."""
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
+from django.test import TestCase
 
+from payroll import periods
 from payroll.models import Client, TaskType
 from payroll.services import (
     client_create,
     project_create,
     rate_card_create,
     task_type_create,
+    work_record_create,
 )
 from workforce.models import Contract, Park
-from workforce.services import park_create, staff_assign, team_create, worker_create
+from workforce.services import (
+    park_create,
+    staff_assign,
+    team_create,
+    work_session_log,
+    worker_create,
+)
 
 _seq = itertools.count(1)
 
@@ -90,3 +100,37 @@ def make_catalogue(park: Park, *, rate: Decimal = Decimal("0.5000")):
             effective_from=date(2020, 1, 1),
         )
     return project, task_type
+
+
+_ext = itertools.count(1)
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def add_record(worker, project, task_type, day, units, accuracy="97.00"):
+    """A work record through the service (accuracy None: not yet reviewed)."""
+    return work_record_create(
+        worker=worker,
+        project=project,
+        task_type=task_type,
+        work_date=day,
+        units=units,
+        accuracy=None if accuracy is None else Decimal(accuracy),
+        source="test",
+        external_id=f"t{next(_ext)}",
+    )
+
+
+def add_hours(worker, day, hours, start_hour=8):
+    """A session of ``hours`` from ``start_hour`` (park time) on ``day``."""
+    start = datetime(day.year, day.month, day.day, start_hour, tzinfo=SH)
+    return work_session_log(
+        worker=worker, start=start, end=start + timedelta(hours=hours)
+    )
+
+
+def calculate(period, actor=None):
+    """Start a run and let its on-commit tasks (calculation, PDFs) run here."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = periods.payroll_run_start(period=period, actor=actor)
+    run.refresh_from_db()
+    return run

@@ -4,7 +4,7 @@
 import hashlib
 import io
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,43 +21,29 @@ from payroll.engine import LineKind
 from payroll.fonts import FONT_SHA256, font_embedded, font_path
 from payroll.models import PayPeriod, Payslip, PayslipLine
 from payroll.pdf import money, render_bundle, render_payslip
-from payroll.services import work_record_create
+from tests import factories
 from tests.broker import WorkerProcess, needs_broker, purge_broker
-from tests.factories import make_catalogue, make_park, make_user, make_worker
-from workforce.services import work_session_log, worker_leave
+from tests.factories import (
+    add_record,
+    make_catalogue,
+    make_park,
+    make_user,
+    make_worker,
+)
+from workforce.services import worker_leave
 
 SH = ZoneInfo("Asia/Shanghai")
 MARCH = date(2026, 3, 1)
 pytestmark = pytest.mark.django_db(transaction=False)
 
-_ext = iter(range(1, 10**9))
-
-
-def add_record(worker, project, task_type, day, units, accuracy="97.00"):
-    return work_record_create(
-        worker=worker,
-        project=project,
-        task_type=task_type,
-        work_date=day,
-        units=units,
-        accuracy=None if accuracy is None else Decimal(accuracy),
-        source="test",
-        external_id=f"pdf{next(_ext)}",
-    )
-
 
 def add_hours(worker, day, hours, start_hour=7):
-    start = datetime(day.year, day.month, day.day, start_hour, tzinfo=SH)
-    return work_session_log(
-        worker=worker, start=start, end=start + timedelta(hours=hours)
-    )
+    return factories.add_hours(worker, day, hours, start_hour=start_hour)
 
 
 def calculate(period, actor=None):
     """Start a run; its on-commit tasks (calculation, then PDFs) run here."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run = periods.payroll_run_start(period=period, actor=actor)
-    run.refresh_from_db()
+    run = factories.calculate(period, actor=actor)
     assert run.status == "done", run.message
     return run
 

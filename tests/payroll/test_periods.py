@@ -11,43 +11,21 @@ from django.utils import timezone
 
 from payroll import periods
 from payroll.models import Adjustment, PayrollRun, Payslip, PeriodStatus
-from payroll.services import rate_card_create, task_type_create, work_record_create
-from tests.factories import make_catalogue, make_park, make_user, make_worker
+from payroll.services import rate_card_create, task_type_create
+from tests.factories import (
+    add_hours,
+    add_record,
+    calculate,
+    make_catalogue,
+    make_park,
+    make_user,
+    make_worker,
+)
 from workforce.services import work_session_log, worker_set_skill_level
 
 SH = ZoneInfo("Asia/Shanghai")
 MARCH = date(2026, 3, 1)
 pytestmark = pytest.mark.django_db(transaction=False)
-
-_ext = iter(range(1, 10**9))
-
-
-def add_record(worker, project, task_type, day, units, accuracy="97.00"):
-    return work_record_create(
-        worker=worker,
-        project=project,
-        task_type=task_type,
-        work_date=day,
-        units=units,
-        accuracy=None if accuracy is None else Decimal(accuracy),
-        source="test",
-        external_id=f"t{next(_ext)}",
-    )
-
-
-def add_hours(worker, day, hours, start_hour=8):
-    start = datetime(day.year, day.month, day.day, start_hour, tzinfo=SH)
-    return work_session_log(
-        worker=worker, start=start, end=start + timedelta(hours=hours)
-    )
-
-
-def calculate(period, actor=None):
-    """Start a run and let its on-commit tasks run (in-process here)."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run = periods.payroll_run_start(period=period, actor=actor)
-    run.refresh_from_db()
-    return run
 
 
 def payslip_of(worker, period):
