@@ -8,6 +8,7 @@ birth year, returner): they are aggregated only, never shown (DESIGN).
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from payroll.calculation import RESULT_FIELDS
 from payroll.models import (
     Adjustment,
     Client,
@@ -203,20 +204,7 @@ PAYSLIP_FIELDS = [
     "hours",
     "units",
     "accuracy",
-    "piece_pay",
-    "topup",
-    "bonuses",
-    "allowances",
-    "taxable",
-    "social_insurance",
-    "tax",
-    "deductions",
-    "carried_in",
-    "carried_forward",
-    "net",
-    "ytd_taxable",
-    "ytd_social_insurance",
-    "ytd_tax",
+    *RESULT_FIELDS,  # the engine's totals, as the calculation stores them
     "warnings",
     "generated_at",
 ]

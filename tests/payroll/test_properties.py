@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payroll import periods
-from payroll.calculation import compute_chunk, local_midnight
+from payroll.calculation import RESULT_FIELDS, compute_chunk, local_midnight
 from payroll.models import (
     Adjustment,
     AuditEvent,
@@ -301,25 +301,7 @@ def snapshot(period) -> list:
             s.minutes,
             s.units,
             s.accuracy,
-            *(
-                getattr(s, f)
-                for f in (
-                    "piece_pay",
-                    "topup",
-                    "bonuses",
-                    "allowances",
-                    "taxable",
-                    "social_insurance",
-                    "tax",
-                    "deductions",
-                    "carried_in",
-                    "carried_forward",
-                    "net",
-                    "ytd_taxable",
-                    "ytd_social_insurance",
-                    "ytd_tax",
-                )
-            ),
+            *(getattr(s, f) for f in RESULT_FIELDS),
             s.warnings,
             [
                 (
