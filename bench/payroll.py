@@ -35,7 +35,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
 from payroll import periods  # noqa: E402
-from payroll.models import PayPeriod, Payslip, PayslipLine, WorkRecord  # noqa: E402
+from payroll.models import (  # noqa: E402
+    ACTIVE_RUN_STATUSES,
+    PayPeriod,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+    WorkRecord,
+)
 from payroll.services import (  # noqa: E402
     client_create,
     project_create,
@@ -235,13 +242,29 @@ def _count_queries():
     return counter, count
 
 
-def _run_chunk(job: tuple[int, int]) -> int:
-    """One chunk in a worker process, as a Celery prefork child would run it."""
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (Linux;
+    0 where /proc cannot be read)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_chunk(job: tuple[int, int]) -> tuple[int, float, float]:
+    """One chunk in a worker process, as a Celery prefork child would run it.
+    Returns (queries, Python CPU s, PostgreSQL backend CPU s)."""
     run_id, index = job
     counter, count = _count_queries()
+    python, database = time.process_time(), _backend_cpu()
     with connection.execute_wrapper(count):
         periods.payroll_run_chunk(run_id=run_id, index=index)
-    return counter["n"]
+    database = _backend_cpu() - database
+    return counter["n"], time.process_time() - python, database
 
 
 def calculate_all(processes: int) -> tuple[float, int]:
@@ -258,14 +281,20 @@ def calculate_all(processes: int) -> tuple[float, int]:
             jobs += [(run.pk, i) for i in periods.payroll_run_dispatch(run_id=run.pk)]
         queued = time.perf_counter() - t0
         if processes == 1:
-            child_queries = sum(_run_chunk(job) for job in jobs)
+            results = [_run_chunk(job) for job in jobs]
         else:
             connections.close_all()  # each process opens its own connection
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
-                child_queries = sum(pool.map(_run_chunk, jobs))
+                results = list(pool.map(_run_chunk, jobs))
     elapsed = time.perf_counter() - t0
+    child_queries = sum(r[0] for r in results)
     print(f"  runs queued in {queued:.2f} s, chunks done in {elapsed - queued:.2f} s")
+    print(
+        f"  CPU of the chunks: Python {sum(r[1] for r in results):.1f} s, "
+        f"PostgreSQL {sum(r[2] for r in results):.1f} s "
+        f"(of {elapsed * (os.cpu_count() or 1):.1f} s on {os.cpu_count()} cores)"
+    )
     for run in runs:
         run.refresh_from_db()
         assert run.status == "done", (run.status, run.message)
@@ -297,6 +326,8 @@ def main() -> None:
         print(f"generating {args.workers:,} workers and {args.records:,} records…")
         generate(args.workers, args.records)
     PayPeriod.objects.filter(month=MONTH).update(status="open")
+    for run in PayrollRun.objects.filter(status__in=ACTIVE_RUN_STATUSES):
+        periods.payroll_run_fail(run_id=run.pk, message="left by an interrupted bench")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     records = WorkRecord.objects.filter(

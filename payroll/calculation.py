@@ -1,10 +1,11 @@
 """Feeding the pure engine from database aggregates, and writing payslips in bulk.
 
 One chunk of workers costs a fixed number of queries whatever its size: the
-records are priced in one SQL ``GROUP BY`` that joins each record to the skill
-level and the rate card valid on its date (R3.2) and maps its accuracy to a
-quality tier (R4.2); hours, adjustments and year-to-date figures are one
-grouped query each.
+records are summed in one SQL ``GROUP BY`` by worker, project, task type,
+quality band (R4.2) and stretch of dates with one rate card and skill level,
+and each sum is priced here (R3.2, ``priced_groups``); hours, adjustments and
+year-to-date figures are one grouped query each. Payslips and their lines are
+written with ``COPY`` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from payroll import engine
@@ -128,59 +130,175 @@ def policy_for(park: Park, day: date) -> engine.Policy:
 
 @dataclasses.dataclass
 class Catalogue:
-    """The park's projects, task types and tiers, loaded once per chunk."""
+    """The park's projects, task types, quality tiers and rate cards, loaded
+    once per chunk; records are priced against it (R3.2, R4.2)."""
 
     projects: dict[int, Project]
     task_types: dict[int, TaskType]
-    tiers: dict[int, QualityTier]
-    tier_case_sql: str
-    tier_case_params: list
+    # Every tier threshold of the park's projects, ascending: SQL maps each
+    # accuracy to the band between two of them, and one band lies inside one
+    # tier of every project.
+    bounds: list[Decimal]
+    band_tiers: dict[tuple[int, int], engine.Tier | None]
+    # (project, task type, skill level) → [(from, to or None, rate)] by date.
+    cards: dict[tuple[int, int, str], list[tuple[date, date | None, Decimal]]]
+    card_dates: set[date]
 
 
 def load_catalogue(park: Park) -> Catalogue:
     projects = {p.id: p for p in Project.objects.filter(park=park)}
     task_types = {t.id: t for t in TaskType.objects.all()}
-    tiers = {
-        t.id: t
-        for t in QualityTier.objects.filter(project__park=park).order_by(
-            "project_id", "-min_accuracy"
-        )
+    by_project: dict[int, list[QualityTier]] = defaultdict(list)
+    for tier in QualityTier.objects.filter(project__park=park).order_by(
+        "project_id", "-min_accuracy"
+    ):
+        by_project[tier.project_id].append(tier)
+    bounds = sorted({t.min_accuracy for tiers in by_project.values() for t in tiers})
+    as_engine = {
+        t.id: engine.Tier(t.min_accuracy, t.multiplier, t.label)
+        for tiers in by_project.values()
+        for t in tiers
     }
-    whens, params = [], []
-    for tier in tiers.values():
-        whens.append("WHEN r.project_id = %s AND r.accuracy >= %s THEN %s")
-        params += [tier.project_id, tier.min_accuracy, tier.id]
-    # NULL accuracy → -1 (pending, R4.3); no matching band → -2 (an error).
-    case_sql = (
-        "CASE WHEN r.accuracy IS NULL THEN -1 " + " ".join(whens) + " ELSE -2 END"
-    )
-    return Catalogue(projects, task_types, tiers, case_sql, params)
+    band_tiers = {}
+    for pid in projects:
+        for band in range(len(bounds) + 1):
+            # Band 0 lies below every threshold; band b starts at bounds[b - 1].
+            low = bounds[band - 1] if band else None
+            match = None
+            if low is not None:
+                match = next(
+                    (t for t in by_project[pid] if t.min_accuracy <= low), None
+                )
+            band_tiers[pid, band] = as_engine[match.id] if match else None
+    cards = defaultdict(list)
+    card_dates = set()
+    for card in RateCard.objects.filter(project__park=park).order_by("effective_from"):
+        key = (card.project_id, card.task_type_id, card.skill_level)
+        cards[key].append((card.effective_from, card.effective_to, card.rate))
+        card_dates.add(card.effective_from)
+        if card.effective_to:
+            card_dates.add(card.effective_to)
+    return Catalogue(projects, task_types, bounds, band_tiers, dict(cards), card_dates)
+
+
+def load_skills(worker_ids) -> dict[int, list[tuple[date, date | None, str]]]:
+    """Each worker's skill history, [(from, to or None, level)] by date."""
+    skills = defaultdict(list)
+    for wid, level, valid_from, valid_to in (
+        SkillPeriod.objects.filter(_id_in(SkillPeriod, "worker_id", worker_ids))
+        .order_by("worker_id", "valid_from")
+        .values_list("worker_id", "level", "valid_from", "valid_to")
+    ):
+        skills[wid].append((valid_from, valid_to, level))
+    return skills
+
+
+def _valid_on(intervals, day: date):
+    """The value of the [from, to) interval containing ``day``, or None."""
+    for valid_from, valid_to, value in intervals:
+        if valid_from <= day and (valid_to is None or day < valid_to):
+            return value
+    return None
 
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _priced_groups_sql(cat: Catalogue, where: str, extra_cols: str) -> str:
-    return f"""
-        SELECT r.worker_id, r.project_id, r.task_type_id, rc.rate,
-               {cat.tier_case_sql} AS tier_id{extra_cols},
-               SUM(r.units) AS units,
-               SUM(CASE WHEN r.accuracy IS NULL THEN 0 ELSE r.units END),
-               SUM(CASE WHEN r.accuracy IS NULL THEN 0
-                        ELSE r.units * ROUND(r.accuracy * 100) END),
-               MIN(r.work_date), COUNT(rc.id)
-        FROM {_table(WorkRecord)} r
-        LEFT JOIN {_table(SkillPeriod)} s
-          ON s.worker_id = r.worker_id AND s.valid_from <= r.work_date
-         AND (s.valid_to IS NULL OR s.valid_to > r.work_date)
-        LEFT JOIN {_table(RateCard)} rc
-          ON rc.project_id = r.project_id AND rc.task_type_id = r.task_type_id
-         AND rc.skill_level = s.level AND rc.effective_from <= r.work_date
-         AND (rc.effective_to IS NULL OR rc.effective_to > r.work_date)
-        WHERE {where}
-        GROUP BY r.worker_id, r.project_id, r.task_type_id, rc.rate, tier_id{extra_cols}
+@dataclasses.dataclass
+class PricedGroup:
+    """Records of one worker priced alike: same project, task type, rate and
+    quality tier (and day, when grouped by day)."""
+
+    worker_id: int
+    project_id: int
+    task_type_id: int
+    rate: Decimal | None  # None: no rate card (R3.3)
+    tier: engine.Tier | None  # None: no quality tier covers the accuracy
+    day: date | None
+    units: int = 0
+    reviewed_units: int = 0
+    accuracy_hundredths: int = 0
+    first: date | None = None  # the earliest work date in the group
+
+
+def priced_groups(
+    cat: Catalogue,
+    skills: dict,
+    where: str,
+    params: list,
+    *,
+    start: date,
+    end: date,
+    by_day: bool = False,
+) -> list[PricedGroup]:
+    """Price the records matching ``where`` (R3.2, R4.2, R4.3).
+
+    SQL only sums: by worker, project, task type, quality band, and stretch of
+    dates (or day). A worker's stretch number counts the changes before the
+    record's date of any rate card and of the worker's own skill level in
+    [start, end), so within one stretch all their records have one level and
+    one card: each group is priced once here, at its earliest date, instead of
+    joining every record to its level and card.
     """
+    stretch_sql, stretch_params = "0", []
+    if not by_day:
+        terms = []
+        for day in sorted(d for d in cat.card_dates if start < d < end):
+            terms.append("CASE WHEN r.work_date >= %s THEN 1 ELSE 0 END")
+            stretch_params.append(day)
+        promoted = defaultdict(set)  # day → workers whose level changes then
+        for wid, history in skills.items():
+            for valid_from, valid_to, _level in history:
+                for day in (valid_from, valid_to):
+                    if day is not None and start < day < end:
+                        promoted[day].add(wid)
+        for day in sorted(promoted):
+            terms.append(
+                "CASE WHEN r.work_date >= %s AND r.worker_id IN "
+                f"({_in_list(sorted(promoted[day]))}) THEN 1 ELSE 0 END"
+            )
+            stretch_params.append(day)
+        if terms:
+            stretch_sql = " + ".join(terms)
+    bands = " ".join(
+        f"WHEN r.accuracy >= %s THEN {len(cat.bounds) - i}"
+        for i in range(len(cat.bounds))
+    )
+    band_sql = f"CASE WHEN r.accuracy IS NULL THEN -1 {bands} ELSE 0 END"
+    day_col = ", r.work_date" if by_day else ""
+    sql = f"""
+        SELECT r.worker_id, r.project_id, r.task_type_id,
+               {stretch_sql} AS stretch, {band_sql} AS band{day_col},
+               SUM(r.units), CAST(ROUND(SUM(r.units * r.accuracy) * 100) AS BIGINT),
+               MIN(r.work_date)
+        FROM {_table(WorkRecord)} r
+        WHERE {where}
+        GROUP BY r.worker_id, r.project_id, r.task_type_id, stretch, band{day_col}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*stretch_params, *reversed(cat.bounds), *params])
+        rows = cursor.fetchall()
+    # Groups merge on the identity of the rate and tier objects.
+    merged: dict[tuple, list] = {}
+    for wid, pid, tid, _stretch, band, *rest in rows:
+        day = _as_date(rest.pop(0)) if by_day else None
+        units, acc_h, first = rest
+        first = _as_date(first)
+        level = _valid_on(skills.get(wid, ()), first)
+        rate = _valid_on(cat.cards.get((pid, tid, level), ()), first)
+        tier = engine.PENDING_TIER if band == -1 else cat.band_tiers.get((pid, band))
+        key = (wid, pid, tid, id(rate), id(tier), day)
+        group = merged.get(key)
+        if group is None:
+            group = merged[key] = [wid, pid, tid, rate, tier, day, 0, 0, 0, first]
+        group[6] += units
+        if band != -1:
+            group[7] += units
+            group[8] += acc_h or 0
+        if first < group[9]:
+            group[9] = first
+    return [PricedGroup(*group) for group in merged.values()]
 
 
 @dataclasses.dataclass
@@ -199,9 +317,21 @@ def _in_list(ids: list[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
+def _id_in(model, column: str, ids) -> RawSQL:
+    """A filter ``column IN (ids)`` with the ids written into the SQL: a
+    chunk's hundreds of ids as parameters cost more to prepare than to query."""
+    table = _table(model)
+    return RawSQL(
+        f"{table}.{connection.ops.quote_name(column)} IN ({_in_list(ids) or 'NULL'})",
+        [],
+        output_field=BooleanField(),
+    )
+
+
 def _collect_records(
     period: PayPeriod,
     cat: Catalogue,
+    skills: dict,
     worker_ids: list[int],
     snapshot: datetime,
     inputs: dict[int, WorkerInputs],
@@ -213,75 +343,56 @@ def _collect_records(
         f"r.worker_id IN ({ids}) AND r.work_date >= %s AND r.work_date < %s "
         "AND r.created_at <= %s"
     )
-    sql = _priced_groups_sql(cat, where, "")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*cat.tier_case_params, start, end, snapshot])
-        rows = [(*row[:5], None, *row[5:]) for row in cursor.fetchall()]
-        late = late_window(period)
-        if late is not None:
-            after, _ = late
-            late_where = (
-                f"r.worker_id IN ({ids}) AND r.work_date < %s "
-                "AND r.created_at > %s AND r.created_at <= %s"
-            )
-            # Late work is grouped by its own month (R13.3), so by work date here.
-            cursor.execute(
-                _priced_groups_sql(cat, late_where, ", r.work_date"),
-                [*cat.tier_case_params, start, after, snapshot],
-            )
-            rows += cursor.fetchall()
+    groups = priced_groups(
+        cat, skills, where, [start, end, snapshot], start=start, end=end
+    )
+    late = late_window(period)
+    if late is not None:
+        after, _ = late
+        late_where = (
+            f"r.worker_id IN ({ids}) AND r.work_date < %s "
+            "AND r.created_at > %s AND r.created_at <= %s"
+        )
+        # Late work is grouped by its own month (R13.3), so by work date here.
+        groups += priced_groups(
+            cat,
+            skills,
+            late_where,
+            [start, after, snapshot],
+            start=start,
+            end=end,
+            by_day=True,
+        )
     missing = []
-    for row in rows:
-        (
-            wid,
-            pid,
-            tid,
-            rate,
-            tier_id,
-            late_day,
-            units,
-            rev_units,
-            acc_h,
-            first,
-            cards,
-        ) = row
+    for group in groups:
+        wid, pid, tid = group.worker_id, group.project_id, group.task_type_id
         target = inputs[wid]
-        if rate is None or not cards:
-            missing.append((wid, pid, tid, late_day))
+        if group.rate is None:
+            missing.append((wid, pid, tid, group.day))
             continue
         project, task_type = cat.projects[pid], cat.task_types[tid]
-        if tier_id == -1:
-            tier = engine.PENDING_TIER
-        elif tier_id == -2 or tier_id not in cat.tiers:
+        if group.tier is None:
             target.errors.append(
-                _error(workers[wid], project, task_type, first, "no_quality_tier")
+                _error(workers[wid], project, task_type, group.first, "no_quality_tier")
             )
             continue
-        else:
-            row_tier = cat.tiers[tier_id]
-            tier = engine.Tier(
-                row_tier.min_accuracy, row_tier.multiplier, row_tier.label
-            )
-        late_from = None
-        if late_day is not None:
-            late_day = _as_date(late_day)
-            late_from = f"{late_day:%Y-%m}"
+        late_from = f"{group.day:%Y-%m}" if group.day is not None else None
         target.items.append(
             engine.PieceItem(
                 project=project.name,
                 task_type=task_type.name,
                 unit=task_type.unit,
-                rate=rate if isinstance(rate, Decimal) else Decimal(str(rate)),
-                multiplier=tier.multiplier,
-                tier=tier.label,
-                units=int(units),
+                rate=group.rate,
+                multiplier=group.tier.multiplier,
+                tier=group.tier.label,
+                units=group.units,
                 late_from=late_from,
             )
         )
         if late_from is None:
-            target.units += int(units)
-            target.reviewed_units += int(rev_units or 0)
-            target.accuracy_hundredths += int(acc_h or 0)
+            target.units += group.units
+            target.reviewed_units += group.reviewed_units
+            target.accuracy_hundredths += group.accuracy_hundredths
     if missing:
         _explain_missing_cards(period, cat, missing, snapshot, inputs, workers)
 
@@ -347,18 +458,18 @@ def _collect_minutes(period, park, worker_ids, inputs) -> None:
     start, end = month_bounds(period.month)
     starts_dt = local_midnight(start, park.time_zone)
     ends_dt = local_midnight(end, park.time_zone)
-    per_day = (
-        WorkSession.objects.filter(
-            worker_id__in=worker_ids,
-            work_date__gte=start - timedelta(days=6),
-            work_date__lt=end,
-            end__isnull=False,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT worker_id, work_date, SUM(minutes)
+                FROM {_table(WorkSession)}
+                WHERE worker_id IN ({_in_list(worker_ids)})
+                  AND work_date >= %s AND work_date < %s AND "end" IS NOT NULL
+                GROUP BY worker_id, work_date""",
+            [start - timedelta(days=6), end],
         )
-        .values_list("worker_id", "work_date")
-        .annotate(total=Sum("minutes"))
-        .order_by()
-    )
+        per_day = cursor.fetchall()
     for wid, day, total in per_day:
+        day = _as_date(day)
         inputs[wid].day_minutes[day] = int(total)
         if day >= start:
             inputs[wid].minutes += int(total)
@@ -366,7 +477,7 @@ def _collect_minutes(period, park, worker_ids, inputs) -> None:
     crossing = WorkSession.objects.filter(
         Q(start__lt=starts_dt, end__gt=starts_dt)
         | Q(start__lt=ends_dt, end__gt=ends_dt),
-        worker_id__in=worker_ids,
+        _id_in(WorkSession, "worker_id", worker_ids),
     ).values_list("worker_id", "start", "end", "minutes")
     for wid, s_start, s_end, minutes in crossing:
         inside = int(
@@ -387,21 +498,23 @@ def working_time_warnings(
 ) -> list[dict]:
     """R8: no pay effect; shown to the director and counted in reports."""
     warnings = []
-    for day in sorted(d for d in day_minutes if start <= d < end):
-        if day_minutes[day] > DAY_LIMIT_MINUTES:
+    for day in sorted(day_minutes):
+        if start <= day < end and day_minutes[day] > DAY_LIMIT_MINUTES:
             warnings.append(
                 {"code": "day_over_11h", "date": str(day), "minutes": day_minutes[day]}
             )
     if Decimal(minutes) / 60 > standard_hours + MONTH_OVERTIME_HOURS:
         warnings.append({"code": "month_overtime", "minutes": minutes})
     # Seven consecutive worked days ending inside the period (劳动法 art. 38).
-    day, streak = start - timedelta(days=6), 0
-    while day < end:
-        streak = streak + 1 if day_minutes.get(day, 0) > 0 else 0
-        if streak >= 7 and day >= start:
-            warnings.append({"code": "no_rest_day", "date": str(day)})
+    worked = {day.toordinal() for day, total in day_minutes.items() if total > 0}
+    first, streak = start.toordinal(), 0
+    for ordinal in range(first - 6, end.toordinal()):
+        streak = streak + 1 if ordinal in worked else 0
+        if streak >= 7 and ordinal >= first:
+            warnings.append(
+                {"code": "no_rest_day", "date": str(date.fromordinal(ordinal))}
+            )
             streak = 0
-        day += timedelta(days=1)
     if contract == Contract.PART_TIME:
         weeks: dict[date, int] = defaultdict(int)
         for day, total in day_minutes.items():
@@ -433,7 +546,7 @@ def earlier_pay(*, worker_ids: list[int], park: Park, start: date):
     carry: dict[int, tuple[date, Decimal]] = {}
     for wid, month, taxable, si, tax, carried in (
         Payslip.objects.filter(
-            worker_id__in=worker_ids,
+            _id_in(Payslip, "worker_id", worker_ids),
             period__park=park,
             period__month__lt=start,
             period__month__gte=date(start.year - 1, start.month, 1),
@@ -472,6 +585,10 @@ def calculate_chunk(
     Replaces the chunk's earlier payslips; must run inside a transaction.
     Returns (payslip count, errors, totals).
     """
+    if connection.vendor == "postgresql":
+        # The chunk's records are summed in one hash table, not sorted on disk.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
     result = compute_chunk(
         period=period, worker_ids=worker_ids, snapshot=snapshot, run=run
     )
@@ -489,27 +606,29 @@ def compute_chunk(
     park = period.park
     start, end = month_bounds(period.month)
     last_day = end - timedelta(days=1)
-    workers = {w.id: w for w in Worker.objects.filter(id__in=worker_ids)}
+    workers = {w.id: w for w in Worker.objects.filter(_id_in(Worker, "id", worker_ids))}
     inputs = {wid: WorkerInputs() for wid in workers}
     cat = load_catalogue(park)
-    _collect_records(period, cat, list(workers), snapshot, inputs, workers)
+    skills = load_skills(list(workers))
+    _collect_records(period, cat, skills, list(workers), snapshot, inputs, workers)
     _collect_minutes(period, park, list(workers), inputs)
 
     adjustments = Adjustment.objects.none()
     if period.pk:  # an estimate may be for a period nobody has opened yet
-        adjustments = Adjustment.objects.filter(period=period, worker_id__in=workers)
+        adjustments = Adjustment.objects.filter(
+            _id_in(Adjustment, "worker_id", workers), period=period
+        )
     for adj in adjustments.order_by("created_at", "id"):
         inputs[adj.worker_id].adjustments.append(
             engine.AdjustmentItem(kind=adj.kind, amount=adj.amount, reason=adj.reason)
         )
 
-    levels = {}
-    for wid, level in (
-        SkillPeriod.objects.filter(worker_id__in=workers, valid_from__lte=last_day)
-        .order_by("worker_id", "valid_from")
-        .values_list("worker_id", "level")
-    ):
-        levels[wid] = level  # the last one starting by the period's end wins
+    # The level of the last skill period starting by the period's end.
+    levels = {
+        wid: [level for valid_from, _to, level in history if valid_from <= last_day]
+        for wid, history in skills.items()
+    }
+    levels = {wid: found[-1] for wid, found in levels.items() if found}
 
     ytd, carry = earlier_pay(worker_ids=list(workers), park=park, start=start)
 
@@ -613,23 +732,28 @@ LINE_COLUMNS = (
 )
 
 
+def _line_row(payslip_id: int, position: int, line) -> tuple:
+    """A payslip line's values in LINE_COLUMNS order."""
+    return (
+        payslip_id,
+        position,
+        str(line.kind),
+        line.project,
+        line.task_type,
+        line.unit,
+        line.quantity,
+        line.rate,
+        line.multiplier,
+        line.tier,
+        line.period or "",
+        line.reason,
+        line.amount,
+    )
+
+
 def _line_rows(payslip_id: int, lines) -> list[tuple]:
     return [
-        (
-            payslip_id,
-            position,
-            str(line.kind),
-            line.project,
-            line.task_type,
-            line.unit,
-            line.quantity,
-            line.rate,
-            line.multiplier,
-            line.tier,
-            line.period or "",
-            line.reason,
-            line.amount,
-        )
+        _line_row(payslip_id, position, line)
         for position, line in enumerate(lines, start=1)
     ]
 
@@ -677,18 +801,88 @@ def store_payslips(payslips: list[dict], lines_by_number: dict) -> None:
             [Payslip._meta.db_table, len(payslips)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        pg = cursor.cursor  # the psycopg cursor under Django's wrapper
+        out = []
+        for pk, row in zip(ids, payslips, strict=True):
+            row["id"] = pk
+            out.append(
+                _copy_line(
+                    [
+                        pk,
+                        *(
+                            json.dumps(row[c]) if c == "warnings" else row[c]
+                            for c in columns
+                        ),
+                    ]
+                )
+            )
         names = ", ".join(["id", *columns])
-        with pg.copy(f"COPY {_table(Payslip)} ({names}) FROM STDIN") as copy:
-            for pk, row in zip(ids, payslips, strict=True):
-                values = [
-                    json.dumps(row[c]) if c == "warnings" else row[c] for c in columns
-                ]
-                copy.write_row([pk, *values])
-                row["id"] = pk
-        with pg.copy(
-            f"COPY {_table(PayslipLine)} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
-        ) as copy:
-            for row in payslips:
-                for line in _line_rows(row["id"], lines_by_number[row["number"]]):
-                    copy.write_row(line)
+        _copy(cursor, f"COPY {_table(Payslip)} ({names}) FROM STDIN", out)
+        out = [
+            _copy_payslip_line(row["id"], position, line)
+            for row in payslips
+            for position, line in enumerate(lines_by_number[row["number"]], start=1)
+        ]
+        _copy(
+            cursor,
+            f"COPY {_table(PayslipLine)} ({', '.join(LINE_COLUMNS)}) FROM STDIN",
+            out,
+        )
+
+
+# COPY's text format: tab-separated, \\N for NULL, backslash escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+_COPY_NULL = "\\N"
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return _COPY_NULL
+    if isinstance(value, str):
+        return _copy_text(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # int, Decimal, date
+
+
+_KIND_TEXT = {kind: kind.value for kind in engine.LineKind}
+
+
+def _copy_payslip_line(payslip_id: int, position: int, line) -> str:
+    """``_line_row`` in COPY text, written out for the common case of texts
+    that need no escaping. (``!s``: ``format()`` of a Decimal is four times
+    slower than ``str()``.)"""
+    texts = (line.project, line.task_type, line.unit, line.tier, line.period or "")
+    joined = "".join(texts) + line.reason
+    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+        return _copy_line(_line_row(payslip_id, position, line))
+    null = _COPY_NULL
+    quantity, rate, multiplier = line.quantity, line.rate, line.multiplier
+    return (
+        f"{payslip_id}\t{position}\t{_KIND_TEXT[line.kind]}\t{line.project}\t"
+        f"{line.task_type}\t{line.unit}\t"
+        f"{null if quantity is None else quantity!s}\t"
+        f"{null if rate is None else rate!s}\t"
+        f"{null if multiplier is None else multiplier!s}\t"
+        f"{line.tier}\t{line.period or ''}\t{line.reason}\t{line.amount!s}\n"
+    )
+
+
+def _copy_line(values) -> str:
+    return "\t".join(map(_copy_value, values)) + "\n"
+
+
+def _copy(cursor, sql: str, lines: list[str]) -> None:
+    """Send rows already in COPY's text format, in one buffer: psycopg's
+    per-value ``write_row`` would cost more than the calculation."""
+    with cursor.cursor.copy(sql) as copy:
+        copy.write("".join(lines))

@@ -13,18 +13,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
 from payroll import engine
 from payroll.calculation import (
-    _in_list,
-    _priced_groups_sql,
     compute_chunk,
     load_catalogue,
+    load_skills,
     local_midnight,
     month_bounds,
+    priced_groups,
 )
 from payroll.models import PayPeriod, Payslip, QualityTier
 from workforce.models import Worker, WorkSession
@@ -189,30 +188,27 @@ def piece_breakdown(*, worker: Worker, month: date | None = None) -> Breakdown:
     today = timezone.localdate()
     start, end = month_bounds((month or today).replace(day=1))
     cat = load_catalogue(worker.park)
-    where = (
-        f"r.worker_id IN ({_in_list([worker.id])}) "
-        "AND r.work_date >= %s AND r.work_date < %s"
+    where = "r.worker_id = %s AND r.work_date >= %s AND r.work_date < %s"
+    groups = priced_groups(
+        cat,
+        load_skills([worker.id]),
+        where,
+        [worker.id, start, end],
+        start=start,
+        end=end,
+        by_day=True,
     )
-    sql = _priced_groups_sql(cat, where, ", r.work_date")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*cat.tier_case_params, start, end])
-        rows = cursor.fetchall()
     days: dict[date, list] = defaultdict(lambda: [0, Decimal(0)])
     projects: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-    for _wid, pid, _tid, rate, tier_id, day, units, *_rest in rows:
-        day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-        multiplier = Decimal("1.00")
-        if tier_id in cat.tiers:
-            multiplier = cat.tiers[tier_id].multiplier
-        elif tier_id != -1:
-            multiplier = Decimal(0)
+    for group in groups:
+        # No rate card or no tier (an error the director sees) counts as 0 here.
         amount = Decimal(0)
-        if rate is not None:
-            amount = engine.money(int(units) * Decimal(str(rate)) * multiplier)
-        days[day][0] += int(units)
-        days[day][1] += amount
-        name = cat.projects[pid].name
-        projects[name][0] += int(units)
+        if group.rate is not None and group.tier is not None:
+            amount = engine.money(group.units * group.rate * group.tier.multiplier)
+        days[group.day][0] += group.units
+        days[group.day][1] += amount
+        name = cat.projects[group.project_id].name
+        projects[name][0] += group.units
         projects[name][1] += amount
     return Breakdown(
         by_day=[(d, v[0], v[1]) for d, v in sorted(days.items())],

@@ -76,7 +76,7 @@ NO_TIER_MATCH_MESSAGE = "no quality tier covers accuracy {value}"
 
 def money(value: Decimal) -> Decimal:
     """Round to the fen, half up (R2.2)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, ROUND_HALF_UP)  # positional: keywords cost more
 
 
 class LineKind(StrEnum):
@@ -287,6 +287,12 @@ class Line:
     reason: str = ""
 
 
+_LINE_DEFAULTS = {
+    name: f.default for name, f in Line.__dataclass_fields__.items() if name != "kind"
+}
+del _LINE_DEFAULTS["amount"]
+
+
 @dataclass(frozen=True)
 class PayResult:
     """A computed payslip. Totals are positive sums of their lines (R2.2)."""
@@ -367,7 +373,7 @@ def _validate(inp: PayInput) -> None:
 def _piece_sort_key(item: PieceItem) -> tuple:
     # On-time work first, then late work by month; within each, (project, task
     # type, rate, multiplier descending). unit and tier break the remaining
-    # ties; the string forms make e.g. Decimal("1.0") vs "1.00" deterministic.
+    # ties. Two groups never tie on this key: they differ in one of its fields.
     return (
         item.late_from is not None,
         item.late_from or "",
@@ -377,9 +383,17 @@ def _piece_sort_key(item: PieceItem) -> tuple:
         -item.multiplier,
         item.unit,
         item.tier,
-        str(item.rate),
-        str(item.multiplier),
     )
+
+
+def _new_line(fields: dict) -> Line:
+    """A Line without the frozen dataclass's per-field ``__setattr__`` calls:
+    a payslip has dozens of lines and a province thousands of payslips."""
+    line = object.__new__(Line)
+    values = line.__dict__
+    values.update(_LINE_DEFAULTS)
+    values.update(fields)
+    return line
 
 
 def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
@@ -387,8 +401,8 @@ def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
     # The tier label is part of the group: a "pending" bucket (R4.3) and a
     # "standard" one share the multiplier 1.00, and merging them would hide
     # that some of the work is not yet reviewed.
-    groups: dict[tuple, list[PieceItem]] = {}
-    for item in sorted(items, key=_piece_sort_key):
+    groups: dict[tuple, list] = {}  # key → [representative item, units]
+    for item in items:
         key = (
             item.late_from,
             item.project,
@@ -398,23 +412,39 @@ def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
             item.multiplier,
             item.tier,
         )
-        groups.setdefault(key, []).append(item)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item, item.units]
+            continue
+        group[1] += item.units
+        # Equal Decimals may be written differently (1.0 and 1.00); the line
+        # shows the smallest written form, whatever the order of the items.
+        first = group[0]
+        if (str(item.rate), str(item.multiplier)) < (
+            str(first.rate),
+            str(first.multiplier),
+        ):
+            group[0] = item
     lines = []
-    for bucket in groups.values():
-        first = bucket[0]
-        units = sum(item.units for item in bucket)
+    for first, units in sorted(
+        groups.values(), key=lambda group: _piece_sort_key(group[0])
+    ):
         lines.append(
-            Line(
-                kind=LineKind.PIECE if first.late_from is None else LineKind.LATE,
-                amount=money(units * first.rate * first.multiplier),
-                project=first.project,
-                task_type=first.task_type,
-                unit=first.unit,
-                quantity=Decimal(units),
-                rate=first.rate,
-                multiplier=first.multiplier,
-                tier=first.tier,
-                period=first.late_from or "",
+            _new_line(
+                {
+                    "kind": LineKind.PIECE
+                    if first.late_from is None
+                    else LineKind.LATE,
+                    "amount": money(units * first.rate * first.multiplier),
+                    "project": first.project,
+                    "task_type": first.task_type,
+                    "unit": first.unit,
+                    "quantity": Decimal(units),
+                    "rate": first.rate,
+                    "multiplier": first.multiplier,
+                    "tier": first.tier,
+                    "period": first.late_from or "",
+                }
             )
         )
     return lines

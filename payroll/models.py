@@ -368,8 +368,9 @@ class RunChunk(models.Model):
 class Payslip(models.Model):
     """R14: one worker's pay for one period."""
 
+    # Looked up through the (period, worker) constraint's index.
     period = models.ForeignKey(
-        PayPeriod, on_delete=models.CASCADE, related_name="payslips"
+        PayPeriod, on_delete=models.CASCADE, related_name="payslips", db_index=False
     )
     worker = models.ForeignKey(
         Worker, on_delete=models.PROTECT, related_name="payslips"
@@ -426,7 +427,11 @@ class Payslip(models.Model):
 
 
 class PayslipLine(models.Model):
-    payslip = models.ForeignKey(Payslip, on_delete=models.CASCADE, related_name="lines")
+    # Looked up through the (payslip, position) constraint's index, so no index
+    # of its own to keep up when a period's lines are written.
+    payslip = models.ForeignKey(
+        Payslip, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20)
     project = models.CharField(max_length=100, blank=True)

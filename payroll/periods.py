@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -184,8 +184,15 @@ def payroll_run_chunk(*, run_id: int, index: int) -> bool:
         chunk.done = True
         chunk.finished_at = timezone.now()
         chunk.save(update_fields=["done", "finished_at"])
+        if connection.vendor == "postgresql":
+            # Check the new rows' foreign keys now, not at commit: thousands
+            # of lines take a while, and the run row below is held until then.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # The run row is locked last and briefly, so chunks commit one at a time.
-        run = PayrollRun.objects.select_for_update().get(pk=run_id)
+        # NO KEY UPDATE: only counters change, so other chunks' foreign-key
+        # checks on the run (their payslips' run_id) need not wait for it.
+        run = PayrollRun.objects.select_for_update(no_key=True).get(pk=run_id)
         run.chunks_done = F("chunks_done") + 1
         run.workers_done = F("workers_done") + len(chunk.worker_ids)
         run.payslip_count = F("payslip_count") + count

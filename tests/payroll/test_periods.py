@@ -103,6 +103,47 @@ def test_mid_month_rate_and_skill_changes_price_each_day(park, march):
     assert slip.skill_level == "junior"
 
 
+def test_workers_promoted_on_different_days_are_each_priced_by_their_own_dates(
+    park, march
+):
+    """R3.2 in one chunk: one worker's promotion day must not split or reprice
+    another's work, and a card change applies to everyone on its date."""
+    project, task_type = make_catalogue(park, rate=Decimal("0.3000"))
+    rate_card_create(
+        project=project,
+        task_type=task_type,
+        skill_level="junior",
+        rate=Decimal("0.4000"),
+        effective_from=date(2026, 3, 20),
+    )
+    early = make_worker(park, contract="part_time", skill_level="trainee")
+    late = make_worker(park, contract="part_time", skill_level="trainee")
+    steady = make_worker(park, contract="part_time", skill_level="trainee")
+    worker_set_skill_level(worker=early, level="junior", valid_from=date(2026, 3, 8))
+    worker_set_skill_level(worker=late, level="junior", valid_from=date(2026, 3, 22))
+    for worker in (early, late, steady):
+        for day in (5, 10, 21, 25):
+            add_record(worker, project, task_type, date(2026, 3, day), 10)
+    calculate(march)
+
+    def piece(worker):
+        slip = payslip_of(worker, march)
+        return sorted(
+            (ln.rate, ln.quantity, ln.amount) for ln in slip.lines.filter(kind="piece")
+        )
+
+    # Tier "standard" (97.00 %): multiplier 1.00.
+    assert piece(early) == [  # trainee 5th; junior 10th at 0.30, 21st-25th at 0.40
+        (Decimal("0.3000"), Decimal("20"), Decimal("6.00")),
+        (Decimal("0.4000"), Decimal("20"), Decimal("8.00")),
+    ]
+    assert piece(late) == [  # trainee until the 22nd; junior 0.40 on the 25th
+        (Decimal("0.3000"), Decimal("30"), Decimal("9.00")),
+        (Decimal("0.4000"), Decimal("10"), Decimal("4.00")),
+    ]
+    assert piece(steady) == [(Decimal("0.3000"), Decimal("40"), Decimal("12.00"))]
+
+
 def test_missing_rate_card_is_an_error_and_blocks_approval(park, march, director):
     """R3.3: listed with worker, project, task type and date; others still paid."""
     good = make_worker(park)
