@@ -7,7 +7,8 @@ Starts gunicorn on 127.0.0.1 against that database and times, through HTTP,
 a worker's home page and a director's staff table for one park of 2,000
 workers sorted by units: median and p95 of ``--requests`` requests, alone and
 while ``--clients`` other clients load the same pages. Loopback only; every
-loop is bounded.
+loop is bounded. The server listens on port 8765 (``BENCH_PORT`` to change it,
+as for bench/load.py).
 """
 
 import argparse
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,6 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -39,14 +40,15 @@ from payroll.models import PayPeriod  # noqa: E402
 from workforce.models import Park, Worker  # noqa: E402
 from workforce.services import staff_assign  # noqa: E402
 
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 TIME_LIMIT = 120  # seconds for the whole load phase at most
 
 
 def session_cookie(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    store = SessionStore()
+    # The server's own session engine (the database, or the cache and database).
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()

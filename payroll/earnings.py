@@ -8,12 +8,13 @@ worker sees the approved payslip instead.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payroll import engine
@@ -70,10 +71,6 @@ class MonthEstimate:
 ESTIMATE_SECONDS = 300
 
 
-def _version(worker_id: int) -> int:
-    return cache.get(f"earnings-version:{worker_id}", 0)
-
-
 def earnings_changed(*, worker_id: int) -> None:
     """Forget a worker's cached estimate (their hours or work changed)."""
     key = f"earnings-version:{worker_id}"
@@ -92,19 +89,47 @@ def earnings_changed_in_park(*, park_id: int) -> None:
         cache.set(key, 1, None)
 
 
-def month_view(*, worker: Worker, month: date) -> tuple[MonthEstimate, Breakdown]:
-    """The month's estimate and breakdown, cached for a few minutes per worker.
+def estimate_key(*, worker: Worker, month: date) -> str:
+    """The cache key of the worker's month as it stands: it changes whenever
+    their own hours or work change or work is imported into their park."""
+    worker_key = f"earnings-version:{worker.id}"
+    park_key = f"earnings-park-version:{worker.park_id}"
+    versions = cache.get_many([worker_key, park_key])  # one round trip
+    # "earnings-view": a MonthView, where "earnings:" keys held a tuple.
+    return (
+        f"earnings-view:{worker.id}:{month:%Y%m}:"
+        f"{versions.get(worker_key, 0)}:{versions.get(park_key, 0)}"
+    )
+
+
+@dataclasses.dataclass
+class MonthView:
+    """What the earnings page shows of a month, computed together."""
+
+    estimate: MonthEstimate
+    breakdown: Breakdown
+    hint: TierHint
+    # Names this computation: what is cached from it (the page's rendering of
+    # the month) is cached under this, so it never outlives the figures: a
+    # month computed again after ESTIMATE_SECONDS has a new one.
+    key: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def month_view(*, worker: Worker, month: date) -> MonthView:
+    """The month's estimate, breakdown and tier hint, cached for a few minutes
+    per worker.
 
     A worker's own session changes and every import into their park forget it
     at once; anything else shows within ``ESTIMATE_SECONDS``.
     """
-    park_version = cache.get(f"earnings-park-version:{worker.park_id}", 0)
-    key = f"earnings:{worker.id}:{month:%Y%m}:{_version(worker.id)}:{park_version}"
+    key = estimate_key(worker=worker, month=month)
     cached = cache.get(key)
     if cached is None:
-        cached = (
-            month_estimate(worker=worker, month=month),
-            piece_breakdown(worker=worker, month=month),
+        estimate = month_estimate(worker=worker, month=month)
+        cached = MonthView(
+            estimate=estimate,
+            breakdown=piece_breakdown(worker=worker, month=month),
+            hint=tier_hint(worker=worker, estimate=estimate),
         )
         cache.set(key, cached, ESTIMATE_SECONDS)
     return cached
@@ -114,7 +139,11 @@ def month_estimate(*, worker: Worker, month: date | None = None) -> MonthEstimat
     """R1–R14 for ``worker``'s month so far, or the approved payslip."""
     today = timezone.localdate()
     start = (month or today).replace(day=1)
-    period = PayPeriod.objects.filter(park_id=worker.park_id, month=start).first()
+    period = (
+        PayPeriod.objects.select_related("park")  # compute_chunk reads its park
+        .filter(park_id=worker.park_id, month=start)
+        .first()
+    )
     if period is not None and period.locked:
         slip = Payslip.objects.filter(period=period, worker=worker).first()
         if slip is not None:
@@ -220,19 +249,31 @@ def piece_breakdown(*, worker: Worker, month: date | None = None) -> Breakdown:
     )
 
 
-def minutes_on(*, worker: Worker, day: date) -> int:
-    """Minutes worked on a local day, an open session counting until now."""
+def day_sessions(*, worker: Worker, day: date) -> tuple[int, WorkSession | None]:
+    """Minutes worked on a local day (an open session counting until now) and
+    the worker's open session if any (the earliest), in one query."""
     tz = worker.park.time_zone
     start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
     now = timezone.now()
     total = 0
-    for s_start, s_end in WorkSession.objects.filter(
-        worker=worker, start__lt=end, start__gte=start - timedelta(hours=16)
-    ).values_list("start", "end"):
-        s_end = s_end or now
-        inside = (min(s_end, end) - max(s_start, start)).total_seconds()
+    open_session = None
+    sessions = (
+        WorkSession.objects.filter(worker=worker)
+        .filter(
+            Q(start__lt=end, start__gte=start - timedelta(hours=16))
+            | Q(end__isnull=True)
+        )
+        .order_by("start", "id")
+    )
+    for session in sessions:
+        if session.end is None and open_session is None:
+            open_session = session
+        if not (start - timedelta(hours=16) <= session.start < end):
+            continue
+        s_end = session.end or now
+        inside = (min(s_end, end) - max(session.start, start)).total_seconds()
         total += max(0, int(inside // 60))
-    return total
+    return total, open_session
 
 
 def tier_hint(*, worker: Worker, estimate: MonthEstimate) -> TierHint:

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from payroll import payslip_files
 from payroll import periods as period_services
-from payroll.models import AdjustmentKind, PayPeriod, Payslip, TaskType
+from payroll.models import AdjustmentKind, PayPeriod, Payslip, PayslipLine, TaskType
 from payroll.selectors import (
+    PARK_STAFF,
     adjustment_list,
     payslip_list,
     period_list,
@@ -36,8 +37,19 @@ from workforce.views import month_options, own_worker, parse_month
 @role_required("worker")
 @require_GET
 def my_payslips(request):
-    own_worker(request)
-    payslips = payslip_list(user=request.user).order_by("-period__month")
+    # Only what the list shows: the number, month, status and net pay.
+    payslips = list(
+        payslip_list(user=request.user)
+        .select_related(None)
+        .select_related("period")
+        .only("number", "net", "period__month", "period__status")
+        .order_by("-period__month")
+    )
+    user = request.user
+    if not payslips or user.is_superuser or user_roles(user) & PARK_STAFF:
+        # A login without a worker record answers 404; a worker's own payslips
+        # (the only ones a plain worker is shown) prove theirs exists.
+        own_worker(request)
     return render(request, "worker/payslips.html", {"payslips": payslips})
 
 
@@ -49,10 +61,11 @@ def payslip_detail(request, number: str):
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    payslip = get_object_or_404(
-        payslip_list(user=request.user).prefetch_related("lines"), number=number
-    )
-    return render(request, "payroll/payslip.html", {"payslip": payslip})
+    payslip = get_object_or_404(payslip_list(user=request.user), number=number)
+    # Read only if the page's cached lines are missing; in their order, without
+    # the default ordering's joins through the payslip, period, park and worker.
+    lines = PayslipLine.objects.filter(payslip=payslip).order_by("position")
+    return render(request, "payroll/payslip.html", {"payslip": payslip, "lines": lines})
 
 
 @require_GET

@@ -1,25 +1,23 @@
 import csv
+import hashlib
 from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from payroll import charts
-from payroll.earnings import (
-    earnings_history,
-    minutes_on,
-    month_view,
-    tier_hint,
-)
+from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import PayPeriod
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
@@ -54,11 +52,15 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def own_worker(request):
-    worker = getattr(request.user, "worker", None)
-    if worker is None:
+def own_worker(request) -> Worker:
+    """The signed-in user's worker record with its park (one query), else 404."""
+    user = request.user
+    if not user.is_authenticated:
         raise Http404
-    return worker
+    try:
+        return Worker.objects.select_related("park").get(user_id=user.pk)
+    except Worker.DoesNotExist:
+        raise Http404 from None
 
 
 def parse_month(value: str | None, default: date | None = None) -> date:
@@ -84,14 +86,30 @@ def month_options(count: int = 12) -> list[date]:
 # --- worker ----------------------------------------------------------------
 
 
-def history_chart(history, estimate) -> str:
-    """Gross and net pay by month (the current estimate included) as SVG."""
+CHART_SECONDS = 3600
+
+
+def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
+    """Gross and net pay by month (the current estimate included) as SVG.
+
+    Drawing it costs more than the rest of the page, so with ``worker`` the SVG
+    is cached under the worker, the language and the very figures it shows:
+    new figures make a new key, so nothing is ever shown stale.
+    """
     months = {m: (g, n) for m, g, n in history}
     if estimate.is_estimate and estimate.units:
         months[estimate.month] = (estimate.taxable, estimate.net)
     if not months:
         return ""
     keys = sorted(months)[-12:]
+    cache_key = None
+    if worker is not None:
+        figures = ";".join(f"{m:%Y%m}:{months[m][0]}:{months[m][1]}" for m in keys)
+        digest = hashlib.sha256(figures.encode()).hexdigest()[:32]
+        cache_key = f"earnings-chart:{worker.id}:{get_language()}:{digest}"
+        svg = cache.get(cache_key)
+        if svg is not None:
+            return svg
     chart = charts.bar_chart(
         categories=[f"{m:%m}" for m in keys],
         series=[
@@ -102,7 +120,10 @@ def history_chart(history, estimate) -> str:
         width=360,
         height=170,
     )
-    return chart.svg()
+    svg = chart.svg()
+    if cache_key is not None:
+        cache.set(cache_key, svg, CHART_SECONDS)
+    return svg
 
 
 @role_required("worker")
@@ -111,22 +132,23 @@ def worker_home(request):
     """Today and this month so far; earnings by day and project; 12 months."""
     worker = own_worker(request)
     month = parse_month(request.GET.get("month"))
-    estimate, breakdown = month_view(worker=worker, month=month)
+    view = month_view(worker=worker, month=month)
     today = timezone.localdate()
-    open_session = worker.sessions.filter(end__isnull=True).first()
+    today_minutes, open_session = day_sessions(worker=worker, day=today)
     history = earnings_history(worker=worker)
     return render(
         request,
         "worker/home.html",
         {
             "worker": worker,
-            "estimate": estimate,
-            "hint": tier_hint(worker=worker, estimate=estimate),
-            "breakdown": breakdown,
+            "estimate": view.estimate,
+            "month_key": view.key,
+            "hint": view.hint,
+            "breakdown": view.breakdown,
             "today": today,
-            "today_hours": minutes_on(worker=worker, day=today) / 60,
+            "today_hours": today_minutes / 60,
             "history": history,
-            "history_chart": history_chart(history, estimate),
+            "history_chart": history_chart(history, view.estimate, worker=worker),
             "months": month_options(),
             "month": month,
             "open_session": open_session,

@@ -230,13 +230,23 @@ CELERY_BEAT_SCHEDULE = {
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping its client between operations.
+            "BACKEND": "workforce.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Sessions are read from the cache (written through to the database) when the
+# cache is Redis, shared by every process; a per-process cache would keep a
+# session alive in the other processes after its user logged out there.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 LOGGING = {
     "version": 1,

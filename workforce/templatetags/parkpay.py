@@ -1,8 +1,13 @@
 """Display helpers: money to the fen, and names of codes kept in the data."""
 
+import functools
+from datetime import date
 from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import date_format, localize
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from workforce.models import Contract, SkillLevel
@@ -82,6 +87,75 @@ def line_label(line) -> str:
     if kind == "carried_in" and period:
         return f"{name} ({period})"
     return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(text: str, arg: str | None, language: str) -> str:
+    """The number written ``text`` as ``{{ n|floatformat:arg }}`` shows it, or
+    as ``{{ n }}`` does without ``arg``, in ``language`` (the active one).
+
+    The same rates, multipliers and quantities recur on every payslip, and
+    Django's formatting of one costs tens of microseconds.
+    """
+    value = Decimal(text)
+    return str(localize(value) if arg is None else floatformat(value, arg))
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(day: date, language: str) -> str:
+    """``{{ day|date:"m-d D" }}`` in ``language`` (the active one)."""
+    return date_format(day, "m-d D")
+
+
+@register.filter
+def year_month(day: date) -> str:
+    """``{{ day|date:"Y-m" }}`` without the cost of Django's date formatting
+    (a month picker shows a dozen months twice over)."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@register.filter
+def line_rows(lines) -> list[tuple[str, str, str, str, str, str]]:
+    """The cells of payslip lines (kind, item, quantity, rate, multiplier,
+    amount) as text, formatted as the template filters would (``line_label``,
+    ``floatformat:"-2"`` with the unit, ``floatformat:"-4"``, ``money``).
+
+    A payslip has dozens of lines; formatting them here costs a fraction of
+    doing it cell by cell in the template. The text is escaped where shown.
+    """
+    language = get_language()
+    rows = []
+    for line in lines:
+        quantity = rate = multiplier = ""
+        if line.quantity is not None:
+            quantity = _number(str(line.quantity), "-2", language)
+            if line.unit:
+                quantity = f"{quantity} {line.unit}"
+        if line.rate is not None:
+            rate = _number(str(line.rate), "-4", language)
+        if line.multiplier is not None:
+            multiplier = _number(str(line.multiplier), None, language)
+        rows.append(
+            (
+                str(line.kind),
+                line_label(line),
+                quantity,
+                rate,
+                multiplier,
+                money(line.amount),
+            )
+        )
+    return rows
+
+
+@register.filter
+def day_rows(by_day) -> list[tuple[str, int, str]]:
+    """(day as ``date:"m-d D"``, units, pay as ``money``) of an estimate's days,
+    latest first, formatted once here rather than cell by cell in the template."""
+    language = get_language()
+    return [
+        (_day(day, language), units, money(pay)) for day, units, pay in by_day[::-1]
+    ]
 
 
 @register.filter
