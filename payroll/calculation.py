@@ -146,19 +146,19 @@ class Catalogue:
 
 
 def load_catalogue(park: Park) -> Catalogue:
+    """Four small queries; tiers and cards as plain values, not model objects."""
     projects = {p.id: p for p in Project.objects.filter(park=park)}
     task_types = {t.id: t for t in TaskType.objects.all()}
-    by_project: dict[int, list[QualityTier]] = defaultdict(list)
-    for tier in QualityTier.objects.filter(project__park=park).order_by(
+    tier_rows = QualityTier.objects.filter(project__park=park).values_list(
+        "id", "project_id", "min_accuracy", "multiplier", "label"
+    )
+    as_engine, by_project = {}, defaultdict(list)
+    for tier_id, pid, min_accuracy, multiplier, label in tier_rows.order_by(
         "project_id", "-min_accuracy"
     ):
-        by_project[tier.project_id].append(tier)
+        as_engine[tier_id] = engine.Tier(min_accuracy, multiplier, label)
+        by_project[pid].append(as_engine[tier_id])
     bounds = sorted({t.min_accuracy for tiers in by_project.values() for t in tiers})
-    as_engine = {
-        t.id: engine.Tier(t.min_accuracy, t.multiplier, t.label)
-        for tiers in by_project.values()
-        for t in tiers
-    }
     band_tiers = {}
     for pid in projects:
         for band in range(len(bounds) + 1):
@@ -169,15 +169,25 @@ def load_catalogue(park: Park) -> Catalogue:
                 match = next(
                     (t for t in by_project[pid] if t.min_accuracy <= low), None
                 )
-            band_tiers[pid, band] = as_engine[match.id] if match else None
+            band_tiers[pid, band] = match
     cards = defaultdict(list)
     card_dates = set()
-    for card in RateCard.objects.filter(project__park=park).order_by("effective_from"):
-        key = (card.project_id, card.task_type_id, card.skill_level)
-        cards[key].append((card.effective_from, card.effective_to, card.rate))
-        card_dates.add(card.effective_from)
-        if card.effective_to:
-            card_dates.add(card.effective_to)
+    for pid, tid, level, valid_from, valid_to, rate in (
+        RateCard.objects.filter(project__park=park)
+        .order_by("effective_from")
+        .values_list(
+            "project_id",
+            "task_type_id",
+            "skill_level",
+            "effective_from",
+            "effective_to",
+            "rate",
+        )
+    ):
+        cards[pid, tid, level].append((valid_from, valid_to, rate))
+        card_dates.add(valid_from)
+        if valid_to:
+            card_dates.add(valid_to)
     return Catalogue(projects, task_types, bounds, band_tiers, dict(cards), card_dates)
 
 
@@ -599,7 +609,12 @@ def calculate_chunk(
 
 
 def compute_chunk(
-    *, period: PayPeriod, worker_ids: list[int], snapshot: datetime, run=None
+    *,
+    period: PayPeriod,
+    worker_ids: list[int],
+    snapshot: datetime,
+    run=None,
+    cat: Catalogue | None = None,
 ) -> ChunkResult:
     """The payslips of ``worker_ids`` for ``period`` as of ``snapshot``,
     computed but not stored (also the estimate shown to a worker)."""
@@ -608,7 +623,7 @@ def compute_chunk(
     last_day = end - timedelta(days=1)
     workers = {w.id: w for w in Worker.objects.filter(_id_in(Worker, "id", worker_ids))}
     inputs = {wid: WorkerInputs() for wid in workers}
-    cat = load_catalogue(park)
+    cat = cat or load_catalogue(park)
     skills = load_skills(list(workers))
     _collect_records(period, cat, skills, list(workers), snapshot, inputs, workers)
     _collect_minutes(period, park, list(workers), inputs)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from payroll import engine
 from payroll.calculation import (
+    Catalogue,
     compute_chunk,
     load_catalogue,
     load_skills,
@@ -125,17 +126,20 @@ def month_view(*, worker: Worker, month: date) -> MonthView:
     key = estimate_key(worker=worker, month=month)
     cached = cache.get(key)
     if cached is None:
-        estimate = month_estimate(worker=worker, month=month)
+        cat = load_catalogue(worker.park)  # the park's prices, read once
+        estimate = month_estimate(worker=worker, month=month, cat=cat)
         cached = MonthView(
             estimate=estimate,
-            breakdown=piece_breakdown(worker=worker, month=month),
+            breakdown=piece_breakdown(worker=worker, month=month, cat=cat),
             hint=tier_hint(worker=worker, estimate=estimate),
         )
         cache.set(key, cached, ESTIMATE_SECONDS)
     return cached
 
 
-def month_estimate(*, worker: Worker, month: date | None = None) -> MonthEstimate:
+def month_estimate(
+    *, worker: Worker, month: date | None = None, cat: Catalogue | None = None
+) -> MonthEstimate:
     """R1–R14 for ``worker``'s month so far, or the approved payslip."""
     today = timezone.localdate()
     start = (month or today).replace(day=1)
@@ -164,7 +168,7 @@ def month_estimate(*, worker: Worker, month: date | None = None) -> MonthEstimat
             )
     period = period or PayPeriod(park=worker.park, month=start)
     result = compute_chunk(
-        period=period, worker_ids=[worker.id], snapshot=timezone.now()
+        period=period, worker_ids=[worker.id], snapshot=timezone.now(), cat=cat
     )
     if not result.payslips:
         return MonthEstimate(
@@ -208,7 +212,9 @@ class Breakdown:
     today_pay: Decimal
 
 
-def piece_breakdown(*, worker: Worker, month: date | None = None) -> Breakdown:
+def piece_breakdown(
+    *, worker: Worker, month: date | None = None, cat: Catalogue | None = None
+) -> Breakdown:
     """Piece pay (R5, before top-up and deductions) by day and by project.
 
     Each (day, project, task type, rate, tier) group is rounded once (R2.2),
@@ -216,7 +222,7 @@ def piece_breakdown(*, worker: Worker, month: date | None = None) -> Breakdown:
     """
     today = timezone.localdate()
     start, end = month_bounds((month or today).replace(day=1))
-    cat = load_catalogue(worker.park)
+    cat = cat or load_catalogue(worker.park)
     where = "r.worker_id = %s AND r.work_date >= %s AND r.work_date < %s"
     groups = priced_groups(
         cat,

@@ -58,3 +58,33 @@ def test_embedded_default_is_sqlite_and_eager():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.stdout.split() == ["django.db.backends.sqlite3", "True"], out.stderr
+
+
+def test_wsgi_module_loads_urls_translations_and_templates_before_forking():
+    """config.wsgi builds the URL patterns, both catalogues and every template
+    at import, so gunicorn --preload shares them with its worker processes."""
+    drop = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
+    script = (
+        "import config.wsgi\n"
+        "from django.template import engines\n"
+        "from django.urls import get_resolver\n"
+        "from django.utils.translation import trans_real\n"
+        "cached = engines['django'].engine.template_loaders[0].get_template_cache\n"
+        "print(len(cached), 'url_patterns' in get_resolver().__dict__,\n"
+        "      sorted(trans_real._translations))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**clean, **PROD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    count, urls_loaded, languages = result.stdout.split(" ", 2)
+    templates = len(list((ROOT / "templates").rglob("*.html")))
+    assert int(count) >= templates > 10
+    assert urls_loaded == "True"
+    assert "zh-hans" in languages and "en" in languages
