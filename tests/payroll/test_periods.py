@@ -78,9 +78,8 @@ def test_piece_pay_lines_and_totals(park, march):
     assert slip.number == f"{park.code.upper()}-202603-{worker.employee_no}"
 
 
-def test_mid_month_rate_and_skill_changes_price_each_day(park, march):
-    """R3.2: a record is priced at the card and skill level valid on its date."""
-    worker = make_worker(park, contract="part_time", skill_level="trainee")
+def _juniors_paid_more_from_the_20th(park):
+    """Every level at 0.30 a unit; juniors at 0.40 from 20 March (R3.2)."""
     project, task_type = make_catalogue(park, rate=Decimal("0.3000"))
     rate_card_create(
         project=project,
@@ -89,6 +88,13 @@ def test_mid_month_rate_and_skill_changes_price_each_day(park, march):
         rate=Decimal("0.4000"),
         effective_from=date(2026, 3, 20),
     )
+    return project, task_type
+
+
+def test_mid_month_rate_and_skill_changes_price_each_day(park, march):
+    """R3.2: a record is priced at the card and skill level valid on its date."""
+    worker = make_worker(park, contract="part_time", skill_level="trainee")
+    project, task_type = _juniors_paid_more_from_the_20th(park)
     worker_set_skill_level(worker=worker, level="junior", valid_from=date(2026, 3, 10))
     add_record(worker, project, task_type, date(2026, 3, 5), 10)  # trainee 0.30
     add_record(worker, project, task_type, date(2026, 3, 12), 10)  # junior 0.30
@@ -108,14 +114,7 @@ def test_workers_promoted_on_different_days_are_each_priced_by_their_own_dates(
 ):
     """R3.2 in one chunk: one worker's promotion day must not split or reprice
     another's work, and a card change applies to everyone on its date."""
-    project, task_type = make_catalogue(park, rate=Decimal("0.3000"))
-    rate_card_create(
-        project=project,
-        task_type=task_type,
-        skill_level="junior",
-        rate=Decimal("0.4000"),
-        effective_from=date(2026, 3, 20),
-    )
+    project, task_type = _juniors_paid_more_from_the_20th(park)
     early = make_worker(park, contract="part_time", skill_level="trainee")
     late = make_worker(park, contract="part_time", skill_level="trainee")
     steady = make_worker(park, contract="part_time", skill_level="trainee")
