@@ -142,7 +142,6 @@ class Catalogue:
     band_tiers: dict[tuple[int, int], engine.Tier | None]
     # (project, task type, skill level) → [(from, to or None, rate)] by date.
     cards: dict[tuple[int, int, str], list[tuple[date, date | None, Decimal]]]
-    card_dates: set[date]
 
 
 def load_catalogue(park: Park) -> Catalogue:
@@ -171,7 +170,6 @@ def load_catalogue(park: Park) -> Catalogue:
                 )
             band_tiers[pid, band] = match
     cards = defaultdict(list)
-    card_dates = set()
     for pid, tid, level, valid_from, valid_to, rate in (
         RateCard.objects.filter(project__park=park)
         .order_by("effective_from")
@@ -185,10 +183,7 @@ def load_catalogue(park: Park) -> Catalogue:
         )
     ):
         cards[pid, tid, level].append((valid_from, valid_to, rate))
-        card_dates.add(valid_from)
-        if valid_to:
-            card_dates.add(valid_to)
-    return Catalogue(projects, task_types, bounds, band_tiers, dict(cards), card_dates)
+    return Catalogue(projects, task_types, bounds, band_tiers, dict(cards))
 
 
 def load_skills(worker_ids) -> dict[int, list[tuple[date, date | None, str]]]:
@@ -209,6 +204,13 @@ def _valid_on(intervals, day: date):
         if valid_from <= day and (valid_to is None or day < valid_to):
             return value
     return None
+
+
+def _rate_on(cat: Catalogue, skills: dict, wid: int, pid: int, tid: int, day: date):
+    """R3.2: the rate of the card for the worker's skill level on ``day``, or
+    None when there is none (R3.3)."""
+    level = _valid_on(skills.get(wid, ()), day)
+    return _valid_on(cat.cards.get((pid, tid, level), ()), day)
 
 
 def _table(model) -> str:
@@ -254,7 +256,14 @@ def priced_groups(
     stretch_sql, stretch_params = "0", []
     if not by_day:
         terms = []
-        for day in sorted(d for d in cat.card_dates if start < d < end):
+        changes = {
+            day
+            for intervals in cat.cards.values()
+            for valid_from, valid_to, _rate in intervals
+            for day in (valid_from, valid_to)
+            if day is not None and start < day < end
+        }
+        for day in sorted(changes):
             terms.append("CASE WHEN r.work_date >= %s THEN 1 ELSE 0 END")
             stretch_params.append(day)
         promoted = defaultdict(set)  # day → workers whose level changes then
@@ -295,8 +304,7 @@ def priced_groups(
         day = _as_date(rest.pop(0)) if by_day else None
         units, acc_h, first = rest
         first = _as_date(first)
-        level = _valid_on(skills.get(wid, ()), first)
-        rate = _valid_on(cat.cards.get((pid, tid, level), ()), first)
+        rate = _rate_on(cat, skills, wid, pid, tid, first)
         tier = engine.PENDING_TIER if band == -1 else cat.band_tiers.get((pid, band))
         key = (wid, pid, tid, id(rate), id(tier), day)
         group = merged.get(key)
@@ -404,7 +412,7 @@ def _collect_records(
             target.reviewed_units += group.reviewed_units
             target.accuracy_hundredths += group.accuracy_hundredths
     if missing:
-        _explain_missing_cards(period, cat, missing, snapshot, inputs, workers)
+        _explain_missing_cards(period, cat, skills, missing, snapshot, inputs, workers)
 
 
 def _as_date(value) -> date:
@@ -423,7 +431,9 @@ def _error(worker: Worker, project, task_type, day, code: str) -> dict:
     }
 
 
-def _explain_missing_cards(period, cat, missing, snapshot, inputs, workers) -> None:
+def _explain_missing_cards(
+    period, cat, skills, missing, snapshot, inputs, workers
+) -> None:
     """R3.3: list each unpriced record's worker, project, task type and date."""
     start, end = month_bounds(period.month)
     seen = set()
@@ -434,21 +444,15 @@ def _explain_missing_cards(period, cat, missing, snapshot, inputs, workers) -> N
         if late_day is None:
             days = days.filter(work_date__gte=start, work_date__lt=end)
         else:
-            days = days.filter(work_date=_as_date(late_day))
+            days = days.filter(work_date=late_day)
         for day in (
             days.values_list("work_date", flat=True).distinct().order_by("work_date")
         ):
-            level_ok = RateCard.objects.filter(
-                project_id=pid,
-                task_type_id=tid,
-                effective_from__lte=day,
-                skill_level__in=SkillPeriod.objects.filter(
-                    worker_id=wid, valid_from__lte=day
-                )
-                .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-                .values("level"),
-            ).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
-            if level_ok.exists() or (wid, pid, tid, day) in seen:
+            day = _as_date(day)
+            if (
+                _rate_on(cat, skills, wid, pid, tid, day) is not None
+                or (wid, pid, tid, day) in seen
+            ):
                 continue
             seen.add((wid, pid, tid, day))
             inputs[wid].errors.append(

@@ -8,7 +8,7 @@ birth year, returner): they are aggregated only, never shown (DESIGN).
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payroll.calculation import RESULT_FIELDS
+from payroll.calculation import LINE_COLUMNS, RESULT_FIELDS
 from payroll.models import (
     Adjustment,
     Client,
@@ -177,20 +177,7 @@ class PayrollRunSerializer(serializers.ModelSerializer):
 class PayslipLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = PayslipLine
-        fields = [
-            "position",
-            "kind",
-            "project",
-            "task_type",
-            "unit",
-            "quantity",
-            "rate",
-            "multiplier",
-            "tier",
-            "ref_period",
-            "reason",
-            "amount",
-        ]
+        fields = [c for c in LINE_COLUMNS if c != "payslip_id"]
 
 
 PAYSLIP_FIELDS = [
