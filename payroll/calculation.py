@@ -107,34 +107,41 @@ def late_window(period: PayPeriod) -> tuple[datetime, date] | None:
     return locked.snapshot_at, locked.month
 
 
-def policy_for(park: Park, day: date) -> engine.Policy:
-    row = (
-        PayPolicy.objects.filter(park=park, effective_from__lte=day)
+POLICY_FIELDS = tuple(f.name for f in dataclasses.fields(engine.Policy))
+
+
+def load_policies(park: Park) -> list[tuple[date, engine.Policy]]:
+    """The park's policies (R7.1, R10) with their start dates, latest first."""
+    return [
+        (row.pop("effective_from"), engine.Policy(**row))
+        for row in PayPolicy.objects.filter(park=park)
         .order_by("-effective_from")
-        .first()
+        .values("effective_from", *POLICY_FIELDS)
+    ]
+
+
+def policy_on(policies: list[tuple[date, engine.Policy]], day: date) -> engine.Policy:
+    """The policy in force on ``day`` (the defaults before the first one)."""
+    return next(
+        (policy for effective_from, policy in policies if effective_from <= day),
+        engine.Policy(),
     )
-    if row is None:
-        return engine.Policy()
-    return engine.Policy(
-        min_monthly=row.min_monthly,
-        min_hourly=row.min_hourly,
-        standard_hours=row.standard_hours,
-        training_stipend=row.training_stipend,
-        si_base_floor=row.si_base_floor,
-        si_base_ceiling=row.si_base_ceiling,
-        pension_rate=row.pension_rate,
-        medical_rate=row.medical_rate,
-        unemployment_rate=row.unemployment_rate,
-    )
+
+
+def policy_for(park: Park, day: date) -> engine.Policy:
+    return policy_on(load_policies(park), day)
 
 
 @dataclasses.dataclass
 class Catalogue:
-    """The park's projects, task types, quality tiers and rate cards, loaded
-    once per chunk; records are priced against it (R3.2, R4.2)."""
+    """The park's projects, task types, quality tiers, rate cards and pay
+    policies, loaded once per chunk; records are priced against it (R3.2,
+    R4.2)."""
 
     projects: dict[int, Project]
     task_types: dict[int, TaskType]
+    # Each project's tiers, highest threshold first.
+    tiers: dict[int, list[engine.Tier]]
     # Every tier threshold of the park's projects, ascending: SQL maps each
     # accuracy to the band between two of them, and one band lies inside one
     # tier of every project.
@@ -142,10 +149,11 @@ class Catalogue:
     band_tiers: dict[tuple[int, int], engine.Tier | None]
     # (project, task type, skill level) → [(from, to or None, rate)] by date.
     cards: dict[tuple[int, int, str], list[tuple[date, date | None, Decimal]]]
+    policies: list[tuple[date, engine.Policy]]
 
 
 def load_catalogue(park: Park) -> Catalogue:
-    """Four small queries; tiers and cards as plain values, not model objects."""
+    """Five small queries; tiers and cards as plain values, not model objects."""
     projects = {p.id: p for p in Project.objects.filter(park=park)}
     task_types = {t.id: t for t in TaskType.objects.all()}
     tier_rows = QualityTier.objects.filter(project__park=park).values_list(
@@ -183,7 +191,15 @@ def load_catalogue(park: Park) -> Catalogue:
         )
     ):
         cards[pid, tid, level].append((valid_from, valid_to, rate))
-    return Catalogue(projects, task_types, bounds, band_tiers, dict(cards))
+    return Catalogue(
+        projects,
+        task_types,
+        {pid: by_project[pid] for pid in projects},
+        bounds,
+        band_tiers,
+        dict(cards),
+        load_policies(park),
+    )
 
 
 def load_skills(worker_ids) -> dict[int, list[tuple[date, date | None, str]]]:
@@ -319,6 +335,45 @@ def priced_groups(
     return [PricedGroup(*group) for group in merged.values()]
 
 
+def month_priced_groups(
+    cat: Catalogue,
+    skills: dict,
+    worker_ids: list[int],
+    month: date,
+    snapshot: datetime,
+    *,
+    by_day: bool = False,
+) -> list[PricedGroup]:
+    """The workers' records dated in ``month`` and created by ``snapshot``,
+    priced; ``by_day`` keeps each day apart (``merge_days`` undoes it)."""
+    start, end = month_bounds(month)
+    where = (
+        f"r.worker_id IN ({_in_list(worker_ids)}) "
+        "AND r.work_date >= %s AND r.work_date < %s AND r.created_at <= %s"
+    )
+    return priced_groups(
+        cat, skills, where, [start, end, snapshot], start=start, end=end, by_day=by_day
+    )
+
+
+def merge_days(groups: list[PricedGroup]) -> list[PricedGroup]:
+    """Groups by day merged as ``priced_groups`` merges stretches: on the
+    identity of their rate and tier, which a stretch or a day prices alike."""
+    merged: dict[tuple, PricedGroup] = {}
+    for g in groups:
+        key = (g.worker_id, g.project_id, g.task_type_id, id(g.rate), id(g.tier))
+        into = merged.get(key)
+        if into is None:
+            merged[key] = dataclasses.replace(g, day=None)
+            continue
+        into.units += g.units
+        into.reviewed_units += g.reviewed_units
+        into.accuracy_hundredths += g.accuracy_hundredths
+        if g.first < into.first:
+            into.first = g.first
+    return list(merged.values())
+
+
 @dataclasses.dataclass
 class WorkerInputs:
     items: list = dataclasses.field(default_factory=list)
@@ -354,16 +409,15 @@ def _collect_records(
     snapshot: datetime,
     inputs: dict[int, WorkerInputs],
     workers: dict[int, Worker],
+    month_groups: list[PricedGroup] | None = None,
 ) -> None:
     start, end = month_bounds(period.month)
     ids = _in_list(worker_ids)
-    where = (
-        f"r.worker_id IN ({ids}) AND r.work_date >= %s AND r.work_date < %s "
-        "AND r.created_at <= %s"
-    )
-    groups = priced_groups(
-        cat, skills, where, [start, end, snapshot], start=start, end=end
-    )
+    if month_groups is None:
+        month_groups = month_priced_groups(
+            cat, skills, worker_ids, period.month, snapshot
+        )
+    groups = list(month_groups)
     late = late_window(period)
     if late is not None:
         after, _ = late
@@ -619,17 +673,31 @@ def compute_chunk(
     snapshot: datetime,
     run=None,
     cat: Catalogue | None = None,
+    workers: dict[int, Worker] | None = None,
+    skills: dict | None = None,
+    month_groups: list[PricedGroup] | None = None,
 ) -> ChunkResult:
     """The payslips of ``worker_ids`` for ``period`` as of ``snapshot``,
-    computed but not stored (also the estimate shown to a worker)."""
+    computed but not stored (also the estimate shown to a worker).
+
+    A caller that has them already passes the park's ``cat``, the ``workers``
+    by id, their ``skills`` and ``month_groups``: the month's records up to
+    ``snapshot`` as ``month_groups`` prices them.
+    """
     park = period.park
     start, end = month_bounds(period.month)
     last_day = end - timedelta(days=1)
-    workers = {w.id: w for w in Worker.objects.filter(_id_in(Worker, "id", worker_ids))}
+    if workers is None:
+        workers = {
+            w.id: w for w in Worker.objects.filter(_id_in(Worker, "id", worker_ids))
+        }
     inputs = {wid: WorkerInputs() for wid in workers}
     cat = cat or load_catalogue(park)
-    skills = load_skills(list(workers))
-    _collect_records(period, cat, skills, list(workers), snapshot, inputs, workers)
+    if skills is None:
+        skills = load_skills(list(workers))
+    _collect_records(
+        period, cat, skills, list(workers), snapshot, inputs, workers, month_groups
+    )
     _collect_minutes(period, park, list(workers), inputs)
 
     adjustments = Adjustment.objects.none()
@@ -651,7 +719,7 @@ def compute_chunk(
 
     ytd, carry = earlier_pay(worker_ids=list(workers), park=park, start=start)
 
-    policy = policy_for(park, last_day)
+    policy = policy_on(cat.policies, last_day)
     now = timezone.now()
     payslips, lines_by_number, errors = [], {}, []
     totals = defaultdict(Decimal)

@@ -8,9 +8,11 @@ worker sees the approved payslip instead.
 from __future__ import annotations
 
 import dataclasses
+import secrets
+import time
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -20,15 +22,16 @@ from django.utils import timezone
 from payroll import engine
 from payroll.calculation import (
     Catalogue,
+    PricedGroup,
     compute_chunk,
     load_catalogue,
     load_skills,
     local_midnight,
-    month_bounds,
-    priced_groups,
+    merge_days,
+    month_priced_groups,
 )
-from payroll.models import PayPeriod, Payslip, QualityTier
-from workforce.models import Worker, WorkSession
+from payroll.models import PayPeriod, Payslip
+from workforce.models import Park, Worker, WorkSession
 
 
 @dataclasses.dataclass
@@ -70,37 +73,69 @@ class MonthEstimate:
 
 
 ESTIMATE_SECONDS = 300
+# How long a process keeps a park's catalogue without hearing of a change: a
+# change made where this process's cache cannot see it (another process's
+# memory cache, a version lost from Redis) shows within this.
+CATALOGUE_SECONDS = 60
+
+_catalogues: dict[int, tuple[int, float, Catalogue]] = {}
 
 
 def earnings_changed(*, worker_id: int) -> None:
     """Forget a worker's cached estimate (their hours or work changed)."""
-    key = f"earnings-version:{worker_id}"
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+    _bump(f"earnings-version:{worker_id}")
 
 
 def earnings_changed_in_park(*, park_id: int) -> None:
-    """Forget every cached estimate of a park's workers (work was imported)."""
-    key = f"earnings-park-version:{park_id}"
+    """Forget every cached estimate of a park's workers and the park's
+    catalogue (work was imported, or prices, tiers or policies changed)."""
+    _bump(f"earnings-park-version:{park_id}")
+
+
+def _bump(key: str) -> None:
     try:
         cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+    except ValueError:  # not in the cache: a version never seen before
+        cache.set(key, secrets.randbits(62), None)
 
 
-def estimate_key(*, worker: Worker, month: date) -> str:
-    """The cache key of the worker's month as it stands: it changes whenever
-    their own hours or work change or work is imported into their park."""
+def _versions(worker: Worker) -> tuple[int, int]:
+    """The worker's and their park's earnings versions, in one round trip.
+
+    A park's version starts at a random number, not 0, so that once the cache
+    is emptied it never comes back to one a process's catalogue was read at.
+    """
     worker_key = f"earnings-version:{worker.id}"
     park_key = f"earnings-park-version:{worker.park_id}"
-    versions = cache.get_many([worker_key, park_key])  # one round trip
+    versions = cache.get_many([worker_key, park_key])
+    park_version = versions.get(park_key)
+    if park_version is None:
+        cache.add(park_key, secrets.randbits(62), None)
+        park_version = cache.get(park_key, 0)
+    return versions.get(worker_key, 0), park_version
+
+
+def estimate_key(
+    *, worker: Worker, month: date, versions: tuple[int, int] | None = None
+) -> str:
+    """The cache key of the worker's month as it stands: it changes whenever
+    their own hours or work change or their park's work or prices change."""
+    worker_version, park_version = versions or _versions(worker)
     # "earnings-view": a MonthView, where "earnings:" keys held a tuple.
-    return (
-        f"earnings-view:{worker.id}:{month:%Y%m}:"
-        f"{versions.get(worker_key, 0)}:{versions.get(park_key, 0)}"
-    )
+    return f"earnings-view:{worker.id}:{month:%Y%m}:{worker_version}:{park_version}"
+
+
+def park_catalogue(park: Park, version: int) -> Catalogue:
+    """The park's catalogue, kept in this process while the park's earnings
+    version stands, and for at most ``CATALOGUE_SECONDS``: each process reads
+    a park's prices once, not once per person."""
+    held = _catalogues.get(park.id)
+    now = time.monotonic()
+    if held is not None and held[0] == version and now - held[1] < CATALOGUE_SECONDS:
+        return held[2]
+    cat = load_catalogue(park)
+    _catalogues[park.id] = (version, now, cat)
+    return cat
 
 
 @dataclasses.dataclass
@@ -120,27 +155,52 @@ def month_view(*, worker: Worker, month: date) -> MonthView:
     """The month's estimate, breakdown and tier hint, cached for a few minutes
     per worker.
 
-    A worker's own session changes and every import into their park forget it
-    at once; anything else shows within ``ESTIMATE_SECONDS``.
+    A worker's own session changes, every import into their park and every
+    change of its prices, tiers, projects or policies forget it at once;
+    anything else (an approval) shows within ``ESTIMATE_SECONDS``. The month's
+    records are summed once, by day, for both the estimate and the breakdown.
     """
-    key = estimate_key(worker=worker, month=month)
+    versions = _versions(worker)
+    key = estimate_key(worker=worker, month=month, versions=versions)
     cached = cache.get(key)
     if cached is None:
-        cat = load_catalogue(worker.park)  # the park's prices, read once
-        estimate = month_estimate(worker=worker, month=month, cat=cat)
+        cat = park_catalogue(worker.park, versions[1])
+        skills = load_skills([worker.id])
+        snapshot = timezone.now()
+        by_day = month_priced_groups(
+            cat, skills, [worker.id], month, snapshot, by_day=True
+        )
+        estimate = month_estimate(
+            worker=worker,
+            month=month,
+            cat=cat,
+            skills=skills,
+            snapshot=snapshot,
+            month_groups=merge_days(by_day),
+        )
         cached = MonthView(
             estimate=estimate,
-            breakdown=piece_breakdown(worker=worker, month=month, cat=cat),
-            hint=tier_hint(worker=worker, estimate=estimate),
+            breakdown=breakdown_of(by_day, cat),
+            hint=tier_hint(estimate=estimate, cat=cat),
         )
         cache.set(key, cached, ESTIMATE_SECONDS)
     return cached
 
 
 def month_estimate(
-    *, worker: Worker, month: date | None = None, cat: Catalogue | None = None
+    *,
+    worker: Worker,
+    month: date | None = None,
+    cat: Catalogue | None = None,
+    skills: dict | None = None,
+    snapshot: datetime | None = None,
+    month_groups: list[PricedGroup] | None = None,
 ) -> MonthEstimate:
-    """R1–R14 for ``worker``'s month so far, or the approved payslip."""
+    """R1–R14 for ``worker``'s month so far, or the approved payslip.
+
+    ``cat``, ``skills`` and ``month_groups`` (the month's records up to
+    ``snapshot``, priced) are read here unless the caller has them.
+    """
     today = timezone.localdate()
     start = (month or today).replace(day=1)
     period = (
@@ -168,7 +228,13 @@ def month_estimate(
             )
     period = period or PayPeriod(park=worker.park, month=start)
     result = compute_chunk(
-        period=period, worker_ids=[worker.id], snapshot=timezone.now(), cat=cat
+        period=period,
+        worker_ids=[worker.id],
+        snapshot=snapshot or timezone.now(),
+        cat=cat,
+        workers={worker.id: worker},
+        skills=skills,
+        month_groups=month_groups,
     )
     if not result.payslips:
         return MonthEstimate(
@@ -212,27 +278,13 @@ class Breakdown:
     today_pay: Decimal
 
 
-def piece_breakdown(
-    *, worker: Worker, month: date | None = None, cat: Catalogue | None = None
-) -> Breakdown:
-    """Piece pay (R5, before top-up and deductions) by day and by project.
+def breakdown_of(groups: list[PricedGroup], cat: Catalogue) -> Breakdown:
+    """Piece pay by day and project of a month's records priced by day.
 
     Each (day, project, task type, rate, tier) group is rounded once (R2.2),
     so the days can differ from the month's lines by a few fen: an estimate.
     """
     today = timezone.localdate()
-    start, end = month_bounds((month or today).replace(day=1))
-    cat = cat or load_catalogue(worker.park)
-    where = "r.worker_id = %s AND r.work_date >= %s AND r.work_date < %s"
-    groups = priced_groups(
-        cat,
-        load_skills([worker.id]),
-        where,
-        [worker.id, start, end],
-        start=start,
-        end=end,
-        by_day=True,
-    )
     days: dict[date, list] = defaultdict(lambda: [0, Decimal(0)])
     projects: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
     for group in groups:
@@ -282,21 +334,19 @@ def day_sessions(*, worker: Worker, day: date) -> tuple[int, WorkSession | None]
     return total, open_session
 
 
-def tier_hint(*, worker: Worker, estimate: MonthEstimate) -> TierHint:
+def tier_hint(*, estimate: MonthEstimate, cat: Catalogue) -> TierHint:
     """R4.2: the tier of the month's accuracy on the worker's main project, the
     next tier up and what the reviewed work would pay there."""
     piece_lines = [ln for ln in estimate.lines if str(ln.kind) == engine.LineKind.PIECE]
-    main = None
+    tiers = []
     if piece_lines:
         by_project = defaultdict(Decimal)
         for line in piece_lines:
             by_project[line.project] += Decimal(line.quantity or 0)
         main = max(by_project, key=by_project.get)
-    tiers = list(
-        QualityTier.objects.filter(
-            project__park=worker.park, project__name=main
-        ).order_by("-min_accuracy")
-    )
+        tiers = next(
+            (cat.tiers[pid] for pid, p in cat.projects.items() if p.name == main), []
+        )
     if estimate.accuracy is None or not tiers:
         return TierHint(
             estimate.accuracy, "pending", None, None, None, None, Decimal("0.00")

@@ -10,6 +10,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from payroll import periods
+from payroll.earnings import month_view
 from payroll.models import Adjustment, PayrollRun, Payslip, PeriodStatus
 from payroll.services import rate_card_create, task_type_create
 from tests.factories import (
@@ -141,6 +142,65 @@ def test_workers_promoted_on_different_days_are_each_priced_by_their_own_dates(
         (Decimal("0.4000"), Decimal("10"), Decimal("4.00")),
     ]
     assert piece(steady) == [(Decimal("0.3000"), Decimal("40"), Decimal("12.00"))]
+
+
+def test_a_workers_estimate_sums_their_days_into_the_payslips_lines(park, march):
+    """The earnings page sums a worker's records once, by day, for its daily
+    breakdown and its estimate alike (``merge_days``): the estimate's lines
+    are the run's, across a promotion, a card change, tiers and pending work."""
+    project, task_type = _juniors_paid_more_from_the_20th(park)
+    workers = [
+        make_worker(park, contract=contract, skill_level="trainee")
+        for contract in ("part_time", "full_time")
+    ]
+    worker_set_skill_level(
+        worker=workers[0], level="junior", valid_from=date(2026, 3, 8)
+    )
+    for i, worker in enumerate(workers):
+        for day, accuracy in (
+            (5, "99.00"),
+            (6, "99.50"),
+            (10, "97.50"),
+            (21, None),
+            (24, "91.00"),
+            (25, "99.00"),
+            (26, "98.00"),
+        ):
+            add_record(worker, project, task_type, date(2026, 3, day), 10 + i, accuracy)
+        add_hours(worker, date(2026, 3, 5), 4)
+    calculate(march)
+
+    def rows(lines):
+        return [
+            (
+                str(ln.kind),
+                ln.rate,
+                ln.multiplier,
+                ln.tier,
+                None if ln.quantity is None else Decimal(ln.quantity),
+                ln.amount,
+            )
+            for ln in lines
+        ]
+
+    for worker in workers:
+        estimate = month_view(worker=worker, month=MARCH).estimate
+        slip = payslip_of(worker, march)
+        assert estimate.is_estimate
+        assert rows(estimate.lines) == rows(slip.lines.order_by("position"))
+        assert (estimate.units, estimate.accuracy, estimate.net) == (
+            slip.units,
+            slip.accuracy,
+            slip.net,
+        )
+    # Days 5 and 6 (trainee, 0.30, "excellent") are one line for the first
+    # worker, not one per day; days 25 and 26 (junior 0.40) another.
+    piece = [
+        ln for ln in rows(payslip_of(workers[0], march).lines.all()) if ln[0] == "piece"
+    ]
+    assert (Decimal("0.3000"), Decimal("1.10"), Decimal("20")) in [
+        (rate, mult, qty) for _k, rate, mult, _t, qty, _a in piece
+    ]
 
 
 def test_missing_rate_card_is_an_error_and_blocks_approval(park, march, director):

@@ -18,7 +18,8 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from payroll.earnings import day_sessions, earnings_history, month_view
-from payroll.models import PayslipLine
+from payroll.models import PayslipLine, Project, TaskType
+from payroll.services import rate_card_create
 from tests.factories import SH, add_record, calculate, make_user
 from tests.pages import build_park, count_queries
 from workforce.cache import RedisCacheClient
@@ -71,6 +72,34 @@ def test_earnings_month_cached_per_worker():
     assert nets == [
         f"{month_view(worker=w, month=month).estimate.net:,.2f}" for w in workers
     ]
+
+
+def test_a_price_change_reaches_cached_months_and_catalogues_at_once(
+    django_capture_on_commit_callbacks,
+):
+    """A new rate card forgets the park's cached months and the catalogue each
+    process keeps of the park, once it commits, so the next view prices the
+    month anew."""
+    park, workers, *_ = build_park(1)
+    worker = workers[0]
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+    def rates():
+        lines = month_view(worker=worker, month=month).estimate.lines
+        return {line.rate for line in lines if str(line.kind) == "piece"}
+
+    assert rates() == {Decimal("0.5000")}
+    project = Project.objects.get(park=park)
+    with django_capture_on_commit_callbacks(execute=True):
+        for level in ("trainee", "junior", "senior"):
+            rate_card_create(
+                project=project,
+                task_type=TaskType.objects.get(code="box"),
+                skill_level=level,
+                rate=Decimal("0.6000"),
+                effective_from=month,
+            )
+    assert rates() == {Decimal("0.6000")}
 
 
 def test_history_chart_cached_under_its_figures_and_language():
