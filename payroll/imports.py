@@ -109,6 +109,7 @@ BAD_ACCURACY = _(
     "most 2 decimal places, such as 97.5."
 )
 TOO_LONG = _("At most %(max)s characters.")
+NUL_CHARACTER = _("Contains a NUL character (code 0), which text cannot hold.")
 DUPLICATE_IN_FILE = _("External id %(id)s appears already in record %(first)s.")
 CLASH = _(
     "External id %(id)s was imported before for %(worker)s, project "
@@ -881,6 +882,9 @@ def _check_record(
     elif len(external_id) > 100:
         report.error(row, "external_id", TOO_LONG % {"max": 100}, ref)
         bad = True
+    elif "\x00" in external_id:  # the database refuses it in text
+        report.error(row, "external_id", NUL_CHARACTER, ref)
+        bad = True
     # The rules of work_record_create; the park rule once both are known.
     both = worker is not None and project is not None
     problems = work_record_errors(
@@ -897,7 +901,7 @@ def _check_record(
         return None
     return (
         row,
-        ref,
+        ref.replace("\x00", "\ufffd"),  # a record's name in messages only
         worker[0],
         project[0],
         task_type_id,

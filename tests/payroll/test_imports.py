@@ -149,6 +149,27 @@ def test_one_bad_row_among_many_saves_nothing_and_names_the_row(world):
     assert not WorkRecord.objects.exists()
 
 
+def test_a_nul_character_is_named_not_a_database_error(world):
+    """Text in PostgreSQL cannot hold NUL: an external id with one is the row's
+    error, and a record named with one (Label Studio ids) imports under a
+    readable name; nothing of a refused file is saved."""
+    report = world.run(
+        HEADER
+        + "E1001,drive-2d,box,2026-03-02,10,97.5,R1\n"
+        + "E1001,drive-2d,box,2026-03-03,10,97.5,R\x002\n"
+    )
+    assert problems(report) == [(3, "external_id", str(imports.NUL_CHARACTER))]
+    assert not WorkRecord.objects.exists()
+    task = (FIXTURES / "labelstudio_export.json").read_text()
+    report = world.run(
+        task.replace('"id": 501', '"id": "5\\u000001"', 1),
+        fmt="labelstudio",
+        task_type=world.box,
+    )
+    assert report.ok, problems(report)
+    assert WorkRecord.objects.exists()
+
+
 def test_every_bad_row_is_reported_with_field_and_reason(world):
     """Each problem of each row, with the shared rules' messages."""
     other = make_park()
