@@ -695,6 +695,8 @@ def compute_chunk(
     cat = cat or load_catalogue(park)
     if skills is None:
         skills = load_skills(list(workers))
+    if month_groups is not None and any(g.day is not None for g in month_groups):
+        raise ValueError("month_groups are by stretch: merge_days(groups by day)")
     _collect_records(
         period, cat, skills, list(workers), snapshot, inputs, workers, month_groups
     )

@@ -73,16 +73,17 @@ class MonthEstimate:
 
 
 ESTIMATE_SECONDS = 300
-# How long a process keeps a park's catalogue without hearing of a change: a
-# change made where this process's cache cannot see it (another process's
-# memory cache, a version lost from Redis) shows within this.
+# How long a process keeps a park's catalogue without hearing of a change (a
+# version lost from Redis; without Redis, a change made in another process,
+# whose cached months also stay up to ESTIMATE_SECONDS there).
 CATALOGUE_SECONDS = 60
 
 _catalogues: dict[int, tuple[int, float, Catalogue]] = {}
 
 
 def earnings_changed(*, worker_id: int) -> None:
-    """Forget a worker's cached estimate (their hours or work changed)."""
+    """Forget a worker's cached estimate (their hours, work, skill level,
+    adjustments or details changed)."""
     _bump(f"earnings-version:{worker_id}")
 
 
@@ -102,25 +103,25 @@ def _bump(key: str) -> None:
 def _versions(worker: Worker) -> tuple[int, int]:
     """The worker's and their park's earnings versions, in one round trip.
 
-    A park's version starts at a random number, not 0, so that once the cache
-    is emptied it never comes back to one a process's catalogue was read at.
+    A version starts at a random number, not 0, so that once it is lost from
+    the cache it never comes back to one a month or a catalogue was kept at.
     """
-    worker_key = f"earnings-version:{worker.id}"
-    park_key = f"earnings-park-version:{worker.park_id}"
-    versions = cache.get_many([worker_key, park_key])
-    park_version = versions.get(park_key)
-    if park_version is None:
-        cache.add(park_key, secrets.randbits(62), None)
-        park_version = cache.get(park_key, 0)
-    return versions.get(worker_key, 0), park_version
+    keys = [f"earnings-version:{worker.id}", f"earnings-park-version:{worker.park_id}"]
+    versions = cache.get_many(keys)
+    if len(versions) < len(keys):
+        for key in keys:
+            if key not in versions:
+                cache.add(key, secrets.randbits(62), None)
+        versions = cache.get_many(keys)
+    worker_version, park_version = (versions.get(key, 0) for key in keys)
+    return worker_version, park_version
 
 
-def estimate_key(
-    *, worker: Worker, month: date, versions: tuple[int, int] | None = None
-) -> str:
-    """The cache key of the worker's month as it stands: it changes whenever
-    their own hours or work change or their park's work or prices change."""
-    worker_version, park_version = versions or _versions(worker)
+def estimate_key(*, worker: Worker, month: date, versions: tuple[int, int]) -> str:
+    """The cache key of the worker's month as it stands (``versions`` from
+    ``_versions``): it changes whenever their own hours or work change or their
+    park's work or prices change."""
+    worker_version, park_version = versions
     # "earnings-view": a MonthView, where "earnings:" keys held a tuple.
     return f"earnings-view:{worker.id}:{month:%Y%m}:{worker_version}:{park_version}"
 

@@ -770,7 +770,8 @@ class _Lookups:
 
     def report_elsewhere(self, report: ImportReport) -> None:
         """Report the rows naming workers of no park or of another park."""
-        numbers = [no for no in self.elsewhere if no]
+        # A number with a NUL character is no one's (the database holds none).
+        numbers = [no for no in self.elsewhere if no and "\x00" not in no]
         found = dict(
             (no, park_id)
             for no, park_id in Worker.objects.filter(
@@ -1385,6 +1386,9 @@ def _cvat_entry(number, entry, report, identities):
         report.error(number, "job_id", NO_ID, ref)
         return None
     job = str(job).strip()
+    if "\x00" in job:  # the database refuses it in text
+        report.error(number, "job_id", NUL_CHARACTER, ref.replace("\x00", "\ufffd"))
+        return None
     summary = entry.get("summary")
     raw = summary.get("accuracy") if isinstance(summary, dict) else None
     accuracy = _fraction_to_percent(raw)

@@ -158,12 +158,6 @@ def _check_overlap(session: WorkSession) -> None:
             )
 
 
-def _earnings_changed(worker_id: int) -> None:
-    from payroll.earnings import earnings_changed
-
-    transaction.on_commit(lambda: earnings_changed(worker_id=worker_id))
-
-
 def _lock_worker(worker: Worker) -> Worker:
     # Serialise session writes per worker so two overlapping inserts cannot race.
     return (
@@ -182,7 +176,6 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     session.full_clean()
     _check_overlap(session)
     session.save()
-    _earnings_changed(worker.id)
     return session
 
 
@@ -196,7 +189,6 @@ def work_session_update(
     session.full_clean()
     _check_overlap(session)
     session.save()
-    _earnings_changed(worker.id)
     return session
 
 
@@ -222,7 +214,6 @@ def work_session_clock_in(
     session.full_clean()
     _check_overlap(session)
     session.save()
-    _earnings_changed(worker.id)
     return session
 
 
@@ -244,7 +235,6 @@ def work_session_clock_out(
     session.derive(worker.park.time_zone)
     session.full_clean()
     session.save()
-    _earnings_changed(worker.id)
     return session
 
 

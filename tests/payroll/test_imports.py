@@ -150,15 +150,20 @@ def test_one_bad_row_among_many_saves_nothing_and_names_the_row(world):
 
 
 def test_a_nul_character_is_named_not_a_database_error(world):
-    """Text in PostgreSQL cannot hold NUL: an external id with one is the row's
-    error, and a record named with one (Label Studio ids) imports under a
-    readable name; nothing of a refused file is saved."""
+    """Text in PostgreSQL cannot hold NUL: an external id or employee number
+    with one is the row's error, and a record named with one (Label Studio
+    ids) imports under a readable name; nothing of a refused file is saved."""
     report = world.run(
         HEADER
         + "E1001,drive-2d,box,2026-03-02,10,97.5,R1\n"
         + "E1001,drive-2d,box,2026-03-03,10,97.5,R\x002\n"
+        + "E10\x0001,drive-2d,box,2026-03-04,10,97.5,R3\n"
     )
-    assert problems(report) == [(3, "external_id", str(imports.NUL_CHARACTER))]
+    assert [(p.row, p.field) for p in report.errors] == [
+        (3, "external_id"),
+        (4, "employee_no"),
+    ]
+    assert report.errors[0].message == str(imports.NUL_CHARACTER)
     assert not WorkRecord.objects.exists()
     task = (FIXTURES / "labelstudio_export.json").read_text()
     report = world.run(
@@ -168,6 +173,15 @@ def test_a_nul_character_is_named_not_a_database_error(world):
     )
     assert report.ok, problems(report)
     assert WorkRecord.objects.exists()
+
+
+def test_a_cvat_job_id_with_a_nul_character_is_named(world):
+    cvat_records(world)
+    report = world.run(
+        b'{"job_id": "7\\u0000", "summary": {"accuracy": 0.9}}', fmt="cvat-quality"
+    )
+    assert problems(report) == [(1, "job_id", str(imports.NUL_CHARACTER))]
+    assert WorkRecord.objects.get(external_id="cvat-job-7").accuracy is None
 
 
 def test_every_bad_row_is_reported_with_field_and_reason(world):

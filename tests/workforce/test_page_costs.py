@@ -13,18 +13,21 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.template import Context, Template
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from payroll.earnings import day_sessions, earnings_history, month_view
-from payroll.models import PayslipLine, Project, TaskType
+from payroll.models import PayslipLine, Project, QualityTier, TaskType
+from payroll.periods import adjustment_add
 from payroll.services import rate_card_create
 from tests.factories import SH, add_record, calculate, make_user
 from tests.pages import build_park, count_queries
 from workforce.cache import RedisCacheClient
 from workforce.models import WorkSession
-from workforce.services import work_session_log
+from workforce.services import work_session_log, worker_set_skill_level
 from workforce.templatetags.parkpay import day_rows, line_rows, year_month
 from workforce.views import history_chart
 
@@ -74,32 +77,97 @@ def test_earnings_month_cached_per_worker():
     ]
 
 
+def _new_rate(park, month):
+    project = Project.objects.get(park=park)
+    for level in ("trainee", "junior", "senior"):
+        rate_card_create(
+            project=project,
+            task_type=TaskType.objects.get(code="box"),
+            skill_level=level,
+            rate=Decimal("0.6000"),
+            effective_from=month,
+        )
+
+
+def _standard_tier_pays_less(park, month):
+    tier = QualityTier.objects.get(project__park=park, label="standard")
+    tier.multiplier = Decimal("0.90")
+    tier.save()
+
+
+def _tier_removed(park, month):
+    QualityTier.objects.filter(project__park=park, label="standard").delete()
+
+
+@pytest.mark.parametrize(
+    "change, piece",
+    [
+        (_new_rate, {(Decimal("0.6000"), Decimal("1.00"))}),
+        (_standard_tier_pays_less, {(Decimal("0.5000"), Decimal("0.90"))}),
+        (_tier_removed, {(Decimal("0.5000"), Decimal("0.80"))}),  # 96.50: below
+    ],
+)
 def test_a_price_change_reaches_cached_months_and_catalogues_at_once(
-    django_capture_on_commit_callbacks,
+    change, piece, django_capture_on_commit_callbacks
 ):
-    """A new rate card forgets the park's cached months and the catalogue each
-    process keeps of the park, once it commits, so the next view prices the
-    month anew."""
-    park, workers, *_ = build_park(1)
-    worker = workers[0]
+    """A rate card or tier saved or deleted, however, forgets the park's cached
+    months and the catalogue each process keeps of the park once it commits:
+    the next view prices the month anew. Until then a second worker's month
+    is priced from the kept catalogue, without reading the prices again."""
+    park, workers, *_ = build_park(2)
     month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
 
-    def rates():
+    def rates(worker):
         lines = month_view(worker=worker, month=month).estimate.lines
-        return {line.rate for line in lines if str(line.kind) == "piece"}
+        return {(ln.rate, ln.multiplier) for ln in lines if str(ln.kind) == "piece"}
 
-    assert rates() == {Decimal("0.5000")}
-    project = Project.objects.get(park=park)
+    def reads_prices(worker) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            rates(worker)
+        return any("payroll_ratecard" in q["sql"] for q in queries.captured_queries)
+
+    assert rates(workers[0]) == {(Decimal("0.5000"), Decimal("1.00"))}
+    assert not reads_prices(workers[1])
     with django_capture_on_commit_callbacks(execute=True):
-        for level in ("trainee", "junior", "senior"):
-            rate_card_create(
-                project=project,
-                task_type=TaskType.objects.get(code="box"),
-                skill_level=level,
-                rate=Decimal("0.6000"),
-                effective_from=month,
-            )
-    assert rates() == {Decimal("0.6000")}
+        change(park, month)
+    assert reads_prices(workers[0])
+    assert rates(workers[0]) == rates(workers[1]) == piece
+
+
+def test_a_workers_adjustment_and_promotion_reach_their_cached_month_at_once(
+    django_capture_on_commit_callbacks,
+):
+    """A bonus added and a promotion each forget the worker's cached month; a
+    senior's new price reaches a junior's month unchanged until promoted."""
+    park, workers, director, _officer, period = build_park(1)
+    worker = workers[0]
+
+    def month():
+        return month_view(worker=worker, month=period.month).estimate
+
+    before = month()
+    with django_capture_on_commit_callbacks(execute=True):
+        adjustment_add(
+            period=period,
+            worker=worker,
+            kind="bonus",
+            amount=Decimal("100.00"),
+            reason="Night shift",
+            actor=director,
+        )
+    assert month().taxable == before.taxable + Decimal("100.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        rate_card_create(
+            project=Project.objects.get(park=park),
+            task_type=TaskType.objects.get(code="box"),
+            skill_level="senior",
+            rate=Decimal("0.7000"),
+            effective_from=period.month,
+        )
+    assert {ln.rate for ln in month().lines if ln.rate} == {Decimal("0.5000")}
+    with django_capture_on_commit_callbacks(execute=True):
+        worker_set_skill_level(worker=worker, level="senior", valid_from=period.month)
+    assert {ln.rate for ln in month().lines if ln.rate} == {Decimal("0.7000")}
 
 
 def test_history_chart_cached_under_its_figures_and_language():
