@@ -769,7 +769,11 @@ def training_qualify(
                         worker=worker, level=SkillLevel.JUNIOR, valid_from=junior_from
                     )
                 except ValidationError as exc:
-                    logger.info("%s not promoted: %s", worker, exc.messages[0])
+                    logger.info(
+                        "worker %s not promoted: %s",
+                        worker.employee_no,
+                        exc.messages[0],
+                    )
                     break
                 audit_record(
                     actor=actor,
