@@ -157,14 +157,13 @@ def load_catalogue(park: Park) -> Catalogue:
     projects = {p.id: p for p in Project.objects.filter(park=park)}
     task_types = {t.id: t for t in TaskType.objects.all()}
     tier_rows = QualityTier.objects.filter(project__park=park).values_list(
-        "id", "project_id", "min_accuracy", "multiplier", "label"
+        "project_id", "min_accuracy", "multiplier", "label"
     )
-    as_engine, by_project = {}, defaultdict(list)
-    for tier_id, pid, min_accuracy, multiplier, label in tier_rows.order_by(
+    by_project = defaultdict(list)
+    for pid, min_accuracy, multiplier, label in tier_rows.order_by(
         "project_id", "-min_accuracy"
     ):
-        as_engine[tier_id] = engine.Tier(min_accuracy, multiplier, label)
-        by_project[pid].append(as_engine[tier_id])
+        by_project[pid].append(engine.Tier(min_accuracy, multiplier, label))
     bounds = sorted({t.min_accuracy for tiers in by_project.values() for t in tiers})
     band_tiers = {}
     for pid in projects:
@@ -314,22 +313,38 @@ def priced_groups(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*stretch_params, *reversed(cat.bounds), *params])
         rows = cursor.fetchall()
-    # Groups merge on the identity of the rate and tier objects.
+
+    def priced():
+        for wid, pid, tid, _stretch, band, *rest in rows:
+            day = _as_date(rest.pop(0)) if by_day else None
+            units, acc_h, first = rest
+            first = _as_date(first)
+            rate = _rate_on(cat, skills, wid, pid, tid, first)
+            if band == -1:  # pending review (R4.3): not in the accuracy
+                yield wid, pid, tid, rate, engine.PENDING_TIER, day, units, 0, 0, first
+            else:
+                tier = cat.band_tiers.get((pid, band))
+                yield wid, pid, tid, rate, tier, day, units, units, acc_h or 0, first
+
+    return _merged(priced())
+
+
+def _merged(items) -> list[PricedGroup]:
+    """PricedGroups of (worker, project, task type, rate, tier, day, units,
+    reviewed units, accuracy hundredths, first date) items, merged on the
+    identity of their rate and tier objects, which every date of a stretch
+    (or a day) prices alike."""
     merged: dict[tuple, list] = {}
-    for wid, pid, tid, _stretch, band, *rest in rows:
-        day = _as_date(rest.pop(0)) if by_day else None
-        units, acc_h, first = rest
-        first = _as_date(first)
-        rate = _rate_on(cat, skills, wid, pid, tid, first)
-        tier = engine.PENDING_TIER if band == -1 else cat.band_tiers.get((pid, band))
+    for item in items:
+        wid, pid, tid, rate, tier, day, units, reviewed, acc_h, first = item
         key = (wid, pid, tid, id(rate), id(tier), day)
         group = merged.get(key)
         if group is None:
-            group = merged[key] = [wid, pid, tid, rate, tier, day, 0, 0, 0, first]
+            merged[key] = list(item)
+            continue
         group[6] += units
-        if band != -1:
-            group[7] += units
-            group[8] += acc_h or 0
+        group[7] += reviewed
+        group[8] += acc_h
         if first < group[9]:
             group[9] = first
     return [PricedGroup(*group) for group in merged.values()]
@@ -357,21 +372,22 @@ def month_priced_groups(
 
 
 def merge_days(groups: list[PricedGroup]) -> list[PricedGroup]:
-    """Groups by day merged as ``priced_groups`` merges stretches: on the
-    identity of their rate and tier, which a stretch or a day prices alike."""
-    merged: dict[tuple, PricedGroup] = {}
-    for g in groups:
-        key = (g.worker_id, g.project_id, g.task_type_id, id(g.rate), id(g.tier))
-        into = merged.get(key)
-        if into is None:
-            merged[key] = dataclasses.replace(g, day=None)
-            continue
-        into.units += g.units
-        into.reviewed_units += g.reviewed_units
-        into.accuracy_hundredths += g.accuracy_hundredths
-        if g.first < into.first:
-            into.first = g.first
-    return list(merged.values())
+    """Groups by day merged into the groups by stretch ``priced_groups`` gives."""
+    return _merged(
+        (
+            g.worker_id,
+            g.project_id,
+            g.task_type_id,
+            g.rate,
+            g.tier,
+            None,
+            g.units,
+            g.reviewed_units,
+            g.accuracy_hundredths,
+            g.first,
+        )
+        for g in groups
+    )
 
 
 @dataclasses.dataclass
