@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format serve install bench clean
+.PHONY: demo test test-clock lint format serve install bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ format: $(STAMP)
 test: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite again with the clock set to each instant of tests/clock.py where
+# date code usually breaks (month ends, New Year, a leap day, local midnight).
+test-clock: $(STAMP)
+	@failed=""; \
+	for at in $$($(BIN)/python -c "from tests.clock import RISKY_INSTANTS as r; print(*r)"); do \
+	  echo "== the suite with the clock at $$at"; \
+	  $(BIN)/python -m pytest -q --fake-now=$$at $(PYTEST_ARGS) || failed="$$failed $$at"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed with the clock at:$$failed"; exit 1; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/payroll.py

@@ -1,7 +1,15 @@
 import pytest
 from django.core.cache import cache
-from django.utils import translation
+from django.utils import timezone, translation
 
+from tests.clock import (  # noqa: F401  the --fake-now option's hooks
+    mid_this_month,
+    pinned,
+    pytest_addoption,
+    pytest_configure,
+    pytest_report_header,
+    pytest_unconfigure,
+)
 from tests.factories import make_catalogue, make_park, make_worker
 
 
@@ -34,3 +42,12 @@ def _english_messages():
     language per request (Chinese by default)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def mid_month():
+    """The clock pinned at noon on the 15th of the current month (park time),
+    for tests of the month in progress that need days of it behind them and
+    days ahead. Yields today's date."""
+    with pinned(mid_this_month()):
+        yield timezone.localdate()

@@ -234,10 +234,15 @@ def test_payslip_list_shows_own_payslips_and_404_without_a_worker_record():
     assert login(both).get("/me/payslips/").status_code == 404
 
 
-def test_day_sessions_counts_today_and_finds_the_open_session():
+def test_day_sessions_counts_today_and_finds_the_open_session(mid_month):
+    """A session across midnight counts its minutes after midnight for today,
+    and today's open session is found and counted up to now.
+
+    Pinned at noon: just after midnight, a session from yesterday that ends
+    after midnight would still be running, and no room is left for both."""
     _park, workers, *_ = build_park(1)
     worker = workers[0]
-    today = timezone.localdate()
+    today = mid_month
     yesterday = today - timedelta(days=1)
     evening = datetime(yesterday.year, yesterday.month, yesterday.day, 22, tzinfo=SH)
     # 22:00 yesterday to 01:00 today: 60 minutes of it fall on today.

@@ -69,9 +69,11 @@ def test_period_page_query_count_is_constant():
     assert counts[0] == counts[1] <= 20
 
 
-def test_worker_sees_the_engine_estimate():
-    """The month's figure on the page is the payroll engine's, marked estimate."""
-    _park, workers, *_ = build_park(2, month=timezone.localdate().replace(day=1))
+def test_worker_sees_the_engine_estimate(mid_month):
+    """The month's figure on the page is the payroll engine's, marked estimate.
+
+    Pinned mid-month: the month in progress needs worked days behind it."""
+    _park, workers, *_ = build_park(2, month=mid_month.replace(day=1))
     worker = workers[0]
     page = login(worker.user).get("/me/").content.decode()
     estimate = month_estimate(worker=worker)
@@ -181,15 +183,17 @@ def test_county_official_cannot_open_worker_pages():
 
 
 def test_a_new_session_shows_at_once_on_the_earnings_page(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, mid_month
 ):
-    """The cached estimate is forgotten when the worker logs hours."""
-    today = timezone.localdate()
+    """The cached estimate is forgotten when the worker logs hours.
+
+    Pinned mid-month: the month in progress needs worked days behind it."""
+    today = mid_month
     _park, workers, *_ = build_park(1, month=today.replace(day=1))
     client = login(workers[0].user)
     before = month_estimate(worker=workers[0]).minutes
     client.get("/me/")
-    day = today - timedelta(days=1) if today.day > 1 else today
+    day = today - timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/me/hours/",
@@ -201,14 +205,16 @@ def test_a_new_session_shows_at_once_on_the_earnings_page(
 
 
 def test_imported_work_shows_at_once_on_the_earnings_page(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, mid_month
 ):
-    """An import into the park forgets its workers' cached estimates."""
+    """An import into the park forgets its workers' cached estimates.
+
+    Pinned mid-month: the month in progress needs worked days behind it."""
     import io
 
     from payroll.imports import import_work
 
-    today = timezone.localdate()
+    today = mid_month
     park, workers, *_ = build_park(1, month=today.replace(day=1))
     worker = workers[0]
     client = login(worker.user)
