@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -27,6 +28,7 @@ from payroll.selectors import (
 )
 from payroll.services import rate_card_create
 from workforce.access import role_required, staff_park
+from workforce.forms import IsoDateInput
 from workforce.models import SkillLevel
 from workforce.selectors import user_roles, worker_list
 from workforce.views import month_options, own_worker, parse_month
@@ -288,7 +290,7 @@ class RateCardForm(forms.Form):
         label=gettext_lazy("Rate per unit (yuan)"),
     )
     effective_from = forms.DateField(
-        label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Valid from"), widget=IsoDateInput()
     )
 
     def __init__(self, *args, projects=None, **kwargs):
@@ -302,7 +304,11 @@ def rates(request):
     """Current and past rate cards and quality tiers; a new card."""
     park = staff_park(request)
     projects = project_list(user=request.user).filter(park=park)
-    form = RateCardForm(request.POST or None, projects=projects)
+    form = RateCardForm(
+        request.POST or None,
+        projects=projects,
+        initial={"effective_from": timezone.localdate() + timedelta(days=1)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             rate_card_create(actor=request.user, **form.cleaned_data)

@@ -9,15 +9,23 @@ from django.utils.translation import gettext_lazy as _
 END_BEFORE_START = _("The end must be after the start.")
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser date picker. Its value is always ISO 8601 (2026-12-01), as
+    ``<input type="date">`` requires, whatever the language's date format."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class SessionForm(forms.Form):
     """A work session entered in local time: a day, a start and an end.
 
     An end earlier than the start means the session ended after midnight.
     """
 
-    day = forms.DateField(
-        label=_("Day"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    day = forms.DateField(label=_("Day"), widget=IsoDateInput())
     start = forms.TimeField(
         label=_("Start"), widget=forms.TimeInput(attrs={"type": "time"})
     )
