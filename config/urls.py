@@ -54,6 +54,16 @@ urlpatterns = [
     path("payslips/<str:number>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payroll.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
