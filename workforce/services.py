@@ -26,6 +26,10 @@ SKILL_NOT_AFTER = _(
 SKILL_BEFORE_HIRE = _("A skill level cannot start before the hire date.")
 ALREADY_CLOCKED_IN = _("You are already clocked in since %(start)s.")
 NOT_CLOCKED_IN = _("You are not clocked in.")
+CLOCK_IN_CANCELLED = _(
+    "Clock-in cancelled: you clocked out less than a minute after clocking in, "
+    "so no session was kept."
+)
 SESSION_NOT_EDITABLE = _("Only your own sessions of the last 7 days can be changed.")
 WORKER_LEFT = _("%(worker)s has left the park.")
 

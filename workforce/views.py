@@ -1,6 +1,7 @@
 import csv
 import hashlib
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -25,6 +26,7 @@ from workforce.metrics import coverage, park_trends, payslip_warnings, staff_met
 from workforce.models import Contract, SkillLevel, Worker
 from workforce.selectors import user_roles, work_session_list, worker_list
 from workforce.services import (
+    CLOCK_IN_CANCELLED,
     work_session_clock_in,
     work_session_clock_out,
     work_session_log,
@@ -172,12 +174,11 @@ def worker_sessions(request):
             if action == "clock_out":
                 session = work_session_clock_out(worker=worker)
                 if session is None:
-                    messages.info(request, _("Clock-in cancelled."))
+                    messages.info(request, CLOCK_IN_CANCELLED)
                 else:
+                    hours = f"{Decimal(session.minutes) / 60:.2f}"
                     messages.success(
-                        request,
-                        _("Clocked out: %(minutes)s minutes.")
-                        % {"minutes": session.minutes},
+                        request, _("Clocked out: %(hours)s hours.") % {"hours": hours}
                     )
                 return redirect("me:sessions")
             form = SessionForm(request.POST, tz_name=worker.park.time_zone)

@@ -235,3 +235,26 @@ def test_imported_work_shows_at_once_on_the_earnings_page(
     assert report.ok, report
     page = client.get("/me/").content.decode()
     assert f"<dd>{before + 777}</dd>" in page
+
+
+def test_clocking_out_at_once_says_why_nothing_was_kept_and_hours_are_hours():
+    """A clock-out within a minute of the clock-in keeps no session and says
+    why; a longer one reports hours, as the sessions list shows them."""
+    _park, workers, *_ = build_park(1)
+    worker = workers[0]
+    client = login(worker.user)
+    client.post("/me/hours/", {"action": "clock_in"})
+    page = client.post("/me/hours/", {"action": "clock_out"}, follow=True)
+    text = page.content.decode()
+    assert "不到一分钟" in text
+    assert not WorkSession.objects.filter(worker=worker, end__isnull=True).exists()
+
+    client.post("/me/hours/", {"action": "clock_in"})
+    WorkSession.objects.filter(worker=worker, end__isnull=True).update(
+        start=timezone.now() - timedelta(minutes=185)
+    )
+    text = client.post("/me/hours/", {"action": "clock_out"}, follow=True)
+    text = text.content.decode()
+    assert "3.08 小时" in text
+    assert "185" not in text.split('id="sessions"')[1]
+    assert '<td class="num">3.08</td>' in text
