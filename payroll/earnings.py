@@ -62,6 +62,12 @@ class MonthEstimate:
     warnings: list
     errors: list
     payslip: Payslip | None
+    bonuses: Decimal = engine.ZERO
+    allowances: Decimal = engine.ZERO
+    social_insurance: Decimal = engine.ZERO
+    tax: Decimal = engine.ZERO
+    deductions: Decimal = engine.ZERO
+    in_progress: bool = False  # the month has not ended yet
 
     @property
     def hours(self) -> Decimal:
@@ -70,6 +76,16 @@ class MonthEstimate:
     @property
     def is_estimate(self) -> bool:
         return self.status == "estimate"
+
+    @property
+    def earned(self) -> Decimal:
+        """Pay earned so far: piece pay, bonuses and allowances. A top-up and
+        the month's social insurance are settled only when the month ends."""
+        return self.piece_pay + self.bonuses + self.allowances
+
+    @property
+    def expected_deductions(self) -> Decimal:
+        return self.social_insurance + self.tax + self.deductions
 
 
 ESTIMATE_SECONDS = 300
@@ -237,22 +253,13 @@ def month_estimate(
         skills=skills,
         month_groups=month_groups,
     )
+    in_progress = start == today.replace(day=1)
     if not result.payslips:
+        zero = engine.ZERO
         return MonthEstimate(
-            start,
-            "estimate",
-            0,
-            0,
-            None,
-            engine.ZERO,
-            engine.ZERO,
-            engine.ZERO,
-            engine.ZERO,
-            [],
-            [],
-            result.errors,
-            None,
-        )
+            start, "estimate", 0, 0, None, zero, zero, zero, zero, [], [],
+            result.errors, None, in_progress=in_progress,
+        )  # fmt: skip
     row = result.payslips[0]
     return MonthEstimate(
         month=start,
@@ -268,6 +275,12 @@ def month_estimate(
         warnings=row["warnings"],
         errors=result.errors,
         payslip=None,
+        bonuses=row["bonuses"],
+        allowances=row["allowances"],
+        social_insurance=row["social_insurance"],
+        tax=row["tax"],
+        deductions=row["deductions"],
+        in_progress=in_progress,
     )
 
 

@@ -25,8 +25,9 @@ def test_worker_journey(browser, demo, shots, tmp_path):
     assert "估算" in page.content() or "预计" in page.content()
 
     worker = Worker.objects.get(user__username="worker")
-    expected = month_estimate(worker=worker).net
-    assert page.locator("#month-net").inner_text() == f"{expected:,.2f}"
+    estimate = month_estimate(worker=worker)
+    assert estimate.in_progress
+    assert page.locator("#month-earned").inner_text() == f"{estimate.earned:,.2f}"
 
     page.goto(f"{demo.url}/me/hours/")
     yesterday = timezone.localdate() - timedelta(days=1)

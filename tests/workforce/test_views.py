@@ -1,6 +1,7 @@
 """Worker and director pages: access, behaviour and query counts."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -77,8 +78,29 @@ def test_worker_sees_the_engine_estimate(mid_month):
     worker = workers[0]
     page = login(worker.user).get("/me/").content.decode()
     estimate = month_estimate(worker=worker)
-    assert estimate.is_estimate
-    assert f'<span id="month-net">{estimate.net:,.2f}</span>' in page
+    assert estimate.is_estimate and estimate.in_progress
+    assert f'<span id="month-earned">{estimate.earned:,.2f}</span>' in page
+    assert estimate.earned == estimate.piece_pay > 0
+
+
+def test_a_month_in_progress_shows_what_was_earned_not_a_net_of_zero(mid_month):
+    """Two days into a month the headline is the pay earned so far; the
+    month's social insurance (charged whole at month end) is shown apart as
+    expected, not taken from two days of pay (which showed ¥0.00).
+
+    Pinned mid-month: the month in progress needs worked days behind it."""
+    _park, workers, *_ = build_park(1, month=mid_month.replace(day=1))
+    worker = workers[0]
+    worker.insured = True
+    worker.si_base = Decimal("5000.00")
+    worker.save()
+    page = login(worker.user).get("/me/").content.decode()
+    estimate = month_estimate(worker=worker)
+    assert estimate.earned > 0 and estimate.social_insurance > 0
+    assert f'<span id="month-earned">{estimate.earned:,.2f}</span>' in page
+    assert 'id="month-net"' not in page
+    deductions = page.split('id="month-deductions">')[1].split("</p>")[0]
+    assert f"¥{estimate.social_insurance:,.2f}" in deductions
 
 
 @pytest.mark.parametrize(
