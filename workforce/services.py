@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workforce.closing import check_open
 from workforce.models import (
     SESSION_OVERLAP,
     Park,
@@ -174,9 +175,18 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     session = WorkSession(worker=worker, start=start, end=end)
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)
     _check_overlap(session)
     session.save()
     return session
+
+
+def _check_month_open(session: WorkSession) -> None:
+    """R13.5: no session dated in a closed month is added, changed or deleted.
+    Months close in order, so the day it starts on decides."""
+    check_open(
+        park=session.worker.park, day=session.work_date, field="start", lock=True
+    )
 
 
 @transaction.atomic
@@ -184,12 +194,21 @@ def work_session_update(
     *, session: WorkSession, start: datetime, end: datetime | None
 ) -> WorkSession:
     worker = _lock_worker(session.worker)
+    _check_month_open(session)  # as it was
     session.start, session.end = start, end
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)  # as it becomes
     _check_overlap(session)
     session.save()
     return session
+
+
+@transaction.atomic
+def work_session_delete(*, session: WorkSession) -> None:
+    _lock_worker(session.worker)
+    _check_month_open(session)
+    session.delete()
 
 
 @transaction.atomic
@@ -212,6 +231,7 @@ def work_session_clock_in(
     session = WorkSession(worker=worker, start=now)
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)
     _check_overlap(session)
     session.save()
     return session
@@ -225,6 +245,7 @@ def work_session_clock_out(
     session = worker.sessions.filter(end__isnull=True).first()
     if session is None:
         raise ValidationError(NOT_CLOCKED_IN)
+    _check_month_open(session)
     now = now or timezone.now()
     if now - session.start < timedelta(minutes=1):
         # Clocking out straight away undoes a clock-in made by mistake.
