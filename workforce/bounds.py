@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,13 @@ def units_error(units) -> str | None:
     if isinstance(units, int) and not 1 <= units <= MAX_UNITS - 1:
         return UNITS_OUT_OF_RANGE % {"last": f"{MAX_UNITS - 1:,}"}
     return None
+
+
+def validate_units(units) -> None:
+    """The model field's validator of :func:`units_error`."""
+    problem = units_error(units)
+    if problem:
+        raise ValidationError(problem)
 
 
 def rate_error(rate: Decimal, max_rate: Decimal | None = None) -> str | None:
