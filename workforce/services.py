@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from workforce.closing import check_open
 from workforce.models import (
     SESSION_OVERLAP,
+    Contract,
     Park,
     PayPolicy,
     SkillLevel,
@@ -72,8 +73,11 @@ def worker_create(
     team: Team | None = None,
     skill_level: str = SkillLevel.TRAINEE,
     user=None,
+    insured: bool | None = None,
     **fields,
 ) -> Worker:
+    """A worker and their first skill level; without an explicit choice,
+    ``insured`` follows the contract (R10.1)."""
     worker = Worker(
         park=park,
         team=team,
@@ -84,11 +88,29 @@ def worker_create(
         hire_date=hire_date,
         contract=contract,
         user=user,
+        insured=insured_by_contract(contract) if insured is None else insured,
         **fields,
     )
     worker.full_clean()
     worker.save()
     SkillPeriod.objects.create(worker=worker, level=skill_level, valid_from=hire_date)
+    return worker
+
+
+def insured_by_contract(contract: str) -> bool:
+    """R10.1: full-time workers are insured unless someone chose otherwise."""
+    return contract == Contract.FULL_TIME
+
+
+@transaction.atomic
+def worker_set_contract(
+    *, worker: Worker, contract: str, insured: bool | None = None
+) -> Worker:
+    """Change a worker's contract; ``insured`` follows it unless given (R10.1)."""
+    worker.contract = contract
+    worker.insured = insured_by_contract(contract) if insured is None else insured
+    worker.full_clean()
+    worker.save(update_fields=["contract", "insured"])
     return worker
 
 
