@@ -229,3 +229,12 @@ def test_imported_work_shows_at_once_on_the_earnings_page(
     assert report.ok, report
     page = client.get("/me/").content.decode()
     assert f"<dd>{before + 777}</dd>" in page
+
+
+def test_a_month_out_of_range_is_a_400_naming_the_range(park):
+    """Bounds: ?month= far in the past or future answers 400, not a page."""
+
+    client = Client()
+    client.force_login(make_user("director", park=park))
+    assert client.get("/park/staff/", {"month": "1999-12"}).status_code == 400
+    assert client.get("/park/staff/", {"month": "9999-01"}).status_code == 400
