@@ -184,3 +184,85 @@ def test_r12_the_payslip_says_in_words_what_is_carried_forward(park, director):
     pdf = pdf_text(slip)
     assert f"{amount} 元将从下月工资中扣除" in pdf
     assert f"{amount} will be taken from your next pay" in pdf
+
+
+def test_r13_3_an_import_into_an_approved_month_is_new_late_work_only():
+    """An import row dated in a closed month is a new record (late work,
+    R13.3); the same id with other figures is refused, never an edit (R13.5)."""
+    from tests.payroll.test_imports import World, problems
+
+    world = World()
+    month = last_month()
+    header = "employee_no,project,task_type,work_date,units,accuracy,external_id\n"
+    first = world.run(header + f"E1001,drive-2d,box,{month},10,98.00,A-1\n")
+    assert first.ok, problems(first)
+    period = periods.period_get_or_create(park=world.park, month=month)
+    calculate(period)
+    periods.period_approve(period=period, actor=None)
+    late = world.run(header + f"E1001,drive-2d,box,{month},7,98.00,A-2\n")
+    assert late.ok and late.created == 1
+    again = world.run(header + f"E1001,drive-2d,box,{month},99,98.00,A-1\n")
+    assert (again.created, again.updated) == (0, 0) and again.warnings
+    assert WorkRecord.objects.get(external_id="A-1").units == 10
+
+
+def test_r13_5_the_admin_cannot_change_or_delete_rows_of_an_approved_month(
+    approved,
+):
+    """The admin goes through the same rule: a closed month's session and
+    record are read-only there (403 on change and delete)."""
+    from django.contrib.auth.models import User
+
+    period, _worker, record, session = approved
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="x-123456"))
+    base = "/admin/workforce/worksession"
+    assert client.get(f"{base}/{session.pk}/delete/").status_code == 403
+    response = client.post(
+        f"{base}/{session.pk}/change/",
+        {
+            "worker": session.worker_id,
+            "start_0": f"{period.month}",
+            "start_1": "08:00",
+            "end_0": f"{period.month}",
+            "end_1": "09:00",
+        },
+    )
+    assert response.status_code == 403
+    assert client.get(f"/admin/payroll/workrecord/{record.pk}/delete/").status_code == (
+        403
+    )
+    session.refresh_from_db()
+    assert session.minutes == 240 and WorkRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_r10_1_the_admin_lets_insured_follow_the_contract(park):
+    """A new worker in the admin without a choice of insurance is insured
+    when full-time (R10.1)."""
+    from django.contrib.auth.models import User
+
+    from workforce.models import Worker
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="x-123456"))
+    response = client.post(
+        "/admin/workforce/worker/add/",
+        {
+            "park": park.pk,
+            "employee_no": "A0001",
+            "name": "测试",
+            "gender": "female",
+            "birth_year": 1990,
+            "hire_date": "2025-01-01",
+            "contract": "full_time",
+            "si_base": "0.00",
+            "special_deduction_monthly": "0.00",
+            "insured": "",
+            "skills-TOTAL_FORMS": "0",
+            "skills-INITIAL_FORMS": "0",
+            "skills-MIN_NUM_FORMS": "0",
+            "skills-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    assert Worker.objects.get(employee_no="A0001").insured is True
