@@ -266,3 +266,29 @@ def test_r10_1_the_admin_lets_insured_follow_the_contract(park):
     )
     assert response.status_code == 302, response.content[:3000]
     assert Worker.objects.get(employee_no="A0001").insured is True
+
+
+def test_r4_3_page_api_and_pdf_agree_on_the_pending_units_of_a_line(park):
+    """One standard line holds reviewed and pending units; the page, the API
+    and the PDF each show how many of its units are pending review."""
+    from rest_framework.test import APIClient
+
+    worker = make_worker(park, with_login=True, contract="part_time")
+    project, task_type = make_catalogue(park)
+    month = last_month()
+    add_record(worker, project, task_type, month, 30, "97.00")
+    add_record(worker, project, task_type, month + timedelta(days=1), 12, None)
+    period = periods.period_get_or_create(park=park, month=month)
+    calculate(period)
+    slip = period.payslips.get(worker=worker)
+    (line,) = slip.lines.filter(kind="piece")
+    assert (line.tier, line.quantity, line.pending_units) == ("standard", 42, 12)
+    client = Client()
+    client.force_login(worker.user)
+    page = client.get(f"/payslips/{slip.number}/").content.decode()
+    assert "其中 12 件待审核" in page
+    api = APIClient()
+    api.force_authenticate(worker.user)
+    lines = api.get(f"/api/v1/payslips/{slip.pk}/").json()["lines"]
+    assert [(ln["tier"], ln["pending_units"]) for ln in lines] == [("standard", 12)]
+    assert "其中待审核 12 pending review" in pdf_text(slip)
