@@ -16,7 +16,9 @@ from payroll.models import (
     WorkerIdentity,
     WorkRecord,
 )
-from payroll.services import rate_card_create
+from payroll.periods import adjustment_delete
+from payroll.services import rate_card_create, work_record_delete
+from workforce.closing import is_closed
 
 
 @admin.register(Client)
@@ -92,6 +94,22 @@ class WorkRecordAdmin(admin.ModelAdmin):
     raw_id_fields = ["worker"]
     date_hierarchy = "work_date"
     list_select_related = ["worker", "project", "task_type"]
+
+    # Records come from imports and the API; a wrong one is deleted through
+    # the service, never in a closed month (R13.5), and never edited here.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        closed = obj is not None and is_closed(obj.worker.park, obj.work_date)
+        return super().has_delete_permission(request, obj) and not closed
+
+    def delete_model(self, request, obj):
+        work_record_delete(record=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for record in queryset.select_related("worker__park"):
+            work_record_delete(record=record, actor=request.user)
 
 
 @admin.register(PayPeriod)
@@ -172,8 +190,24 @@ class AdjustmentAdmin(admin.ModelAdmin):
     list_filter = ["kind", "period__park"]
     raw_id_fields = ["worker"]
 
+    # Added on the period page (adjustment_add); removed only while the
+    # period is open, through the audited service (R9, R13.5).
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        locked = obj is not None and obj.period.locked
+        return super().has_delete_permission(request, obj) and not locked
+
+    def delete_model(self, request, obj):
+        adjustment_delete(adjustment=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for adjustment in queryset.select_related("period__park", "worker"):
+            adjustment_delete(adjustment=adjustment, actor=request.user)
 
 
 @admin.register(AuditEvent)

@@ -834,6 +834,7 @@ LINE_COLUMNS = (
     "ref_period",
     "reason",
     "amount",
+    "pending_units",
 )
 
 
@@ -853,6 +854,7 @@ def _line_row(payslip_id: int, position: int, line) -> tuple:
         line.period or "",
         line.reason,
         line.amount,
+        line.pending_units,
     )
 
 

@@ -285,6 +285,7 @@ class Line:
     tier: str = ""
     period: str = ""  # late work's month, or the month carried in from
     reason: str = ""
+    pending_units: int = 0  # of ``quantity``, not yet reviewed (R4.3)
 
 
 _LINE_DEFAULTS = {
@@ -397,11 +398,13 @@ def _new_line(fields: dict) -> Line:
 
 
 def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
-    """R5: one line per group, amount rounded once (R2.2)."""
-    # The tier label is part of the group: a "pending" bucket (R4.3) and a
-    # "standard" one share the multiplier 1.00, and merging them would hide
-    # that some of the work is not yet reviewed.
-    groups: dict[tuple, list] = {}  # key → [representative item, units]
+    """R5: one line per group, amount rounded once (R2.2).
+
+    Pending units at 1.00 join the reviewed units of the same multiplier
+    (R4.3): the line keeps the reviewed tier's label and counts its pending
+    units, so splitting them could never change pay by a fen.
+    """
+    groups: dict[tuple, list] = {}  # key → [representative, units, pending]
     for item in items:
         key = (
             item.late_from,
@@ -410,23 +413,26 @@ def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
             item.unit,
             item.rate,
             item.multiplier,
-            item.tier,
         )
+        pending = item.units if item.tier == PENDING_LABEL else 0
         group = groups.get(key)
         if group is None:
-            groups[key] = [item, item.units]
+            groups[key] = [item, item.units, pending]
             continue
         group[1] += item.units
-        # Equal Decimals may be written differently (1.0 and 1.00); the line
-        # shows the smallest written form, whatever the order of the items.
+        group[2] += pending
+        # The line shows a reviewed tier's label over "pending", and of equal
+        # Decimals written differently (1.0 and 1.00) the smallest written
+        # form, whatever the order of the items.
         first = group[0]
-        if (str(item.rate), str(item.multiplier)) < (
+        if (item.tier == PENDING_LABEL, str(item.rate), str(item.multiplier)) < (
+            first.tier == PENDING_LABEL,
             str(first.rate),
             str(first.multiplier),
         ):
             group[0] = item
     lines = []
-    for first, units in sorted(
+    for first, units, pending in sorted(
         groups.values(), key=lambda group: _piece_sort_key(group[0])
     ):
         lines.append(
@@ -444,6 +450,7 @@ def _piece_lines(items: Iterable[PieceItem]) -> list[Line]:
                     "multiplier": first.multiplier,
                     "tier": first.tier,
                     "period": first.late_from or "",
+                    "pending_units": pending,
                 }
             )
         )

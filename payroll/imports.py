@@ -893,6 +893,8 @@ def _check_record(
         project_park_id=project[1] if both else 0,
         units=units,
         accuracy=accuracy,
+        work_date=work_date,
+        park=lookups.park,
     )
     if problems:
         for name, message in problems.items():

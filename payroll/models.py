@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from workforce import bounds
 from workforce.models import Park, SkillLevel, Worker
 
 RATE_CARD_RANGE = _("A rate card must end after it starts.")
@@ -178,7 +179,15 @@ class WorkRecord(models.Model):
     )
     work_date = models.DateField(_("work date"))
     units = models.PositiveIntegerField(
-        _("units"), validators=[MinValueValidator(1, message=UNITS_POSITIVE)]
+        _("units"),
+        validators=[
+            MinValueValidator(1, message=UNITS_POSITIVE),
+            MaxValueValidator(
+                bounds.MAX_UNITS - 1,
+                message=bounds.UNITS_OUT_OF_RANGE
+                % {"last": f"{bounds.MAX_UNITS - 1:,}"},
+            ),
+        ],
     )
     accuracy = models.DecimalField(
         _("accuracy"),
@@ -448,6 +457,8 @@ class PayslipLine(models.Model):
     ref_period = models.CharField(max_length=7, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # Of ``quantity``, the units not yet reviewed, paid at 1.00 (R4.3).
+    pending_units = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["payslip", "position"]

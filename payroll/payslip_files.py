@@ -77,6 +77,7 @@ class LineView(NamedTuple):
     ref_period: str
     reason: str
     amount: Decimal
+    pending_units: int = 0
 
 
 def _lines_by_payslip(ids: list[int]) -> dict[int, list[LineView]]:

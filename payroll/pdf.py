@@ -34,7 +34,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from payroll.engine import LineKind
+from payroll.engine import PENDING_LABEL, LineKind
 from payroll.fonts import FONT_NAME, cjk_font, cjk_text_font
 
 # Compressed streams stay binary: ASCII85 would make every file a quarter larger
@@ -209,6 +209,9 @@ def line_row(line) -> Row:
         if kind == LineKind.LATE and line.ref_period:
             title += f" · {line.ref_period}"
         detail_parts = [line.project, line.task_type]
+        pending = getattr(line, "pending_units", 0)
+        if pending and line.tier != PENDING_LABEL:
+            detail_parts.append(f"其中待审核 {pending:,} pending review")
         quantity = f"{line.quantity:,.0f}" if line.quantity is not None else ""
         unit = line.unit
         rate = f"{line.rate:.4f}" if line.rate is not None else ""
@@ -468,7 +471,8 @@ def draw_payslip(
     entries = warning_entries(payslip.warnings)
     pages = 1
     y = _table_header(pen, y)
-    tail = _summary_height(pen, entries)
+    notes = carried_sentences(payslip, lines)
+    tail = _summary_height(pen, entries, notes)
     for index, row in enumerate(rows):
         height = 22 if row.detail else 14
         remaining_rows = len(rows) - index - 1
@@ -495,7 +499,7 @@ def draw_payslip(
         pen.new_page()
         pages += 1
         y = PAGE_HEIGHT - MARGIN
-    _summary(pen, y - 10, payslip, entries)
+    _summary(pen, y - 10, payslip, entries, notes)
     _footer(pen, payslip, pages, continued=False)
     pen.new_page()
     return pages
@@ -552,12 +556,60 @@ def _warning_lines(pen: _Pen, entries) -> list[tuple[str, float, object]]:
     return out
 
 
-def _summary_height(pen: _Pen, entries) -> float:
+def carried_sentences(payslip, lines) -> list[str]:
+    """R12 in words, in Chinese and English: what was carried in or forward
+    and why (the page says the same through its translations)."""
+    notes = []
+    amount = money(payslip.carried_in)
+    if payslip.carried_in:
+        month = next(
+            (
+                line.ref_period
+                for line in lines
+                if line.kind == LineKind.CARRIED_IN and line.ref_period
+            ),
+            "—",
+        )
+        notes.append(f"{month} 工资中未能扣除的 {amount} 元从本月工资中扣除。")
+        notes.append(
+            f"{amount} could not be taken from your pay of {month} and is taken "
+            "from this month's pay."
+        )
+    amount = money(payslip.carried_forward)
+    if payslip.carried_forward:
+        if payslip.social_insurance + payslip.tax > payslip.taxable:
+            zh, en = (
+                "社会保险和个人所得税超过本月工资",
+                "Social insurance and tax were larger than this month's pay",
+            )
+        elif payslip.deductions > 0:
+            zh, en = (
+                "扣款超过本月剩余工资",
+                "Deductions were larger than what was left of this month's pay",
+            )
+        else:
+            zh, en = (
+                "以前月份结转的扣款超过本月剩余工资",
+                "Amounts carried from earlier months were larger than what was "
+                "left of this month's pay",
+            )
+        notes.append(f"{zh}；{amount} 元将从下月工资中扣除。")
+        notes.append(f"{en}; {amount} will be taken from your next pay.")
+    return notes
+
+
+def _note_lines(pen: _Pen, notes) -> list[str]:
+    return [
+        part for note in notes for part in wrap(note, pen.font, 8, CONTENT_WIDTH - 8)
+    ]
+
+
+def _summary_height(pen: _Pen, entries, notes=()) -> float:
     warnings = len(_warning_lines(pen, entries)) if entries else 1
-    return 10 + 118 + 30 + warnings * 11 + 12
+    return 10 + 118 + 30 + warnings * 11 + 12 + len(_note_lines(pen, notes)) * 11
 
 
-def _summary(pen: _Pen, y: float, payslip, entries) -> None:
+def _summary(pen: _Pen, y: float, payslip, entries, notes=()) -> None:
     half = CONTENT_WIDTH / 2
     right_x = MARGIN + half + 12
     right_end = PAGE_WIDTH - MARGIN - 4
@@ -609,10 +661,13 @@ def _summary(pen: _Pen, y: float, payslip, entries) -> None:
     )
 
     y = box_top - 62
+    for text in _note_lines(pen, notes):
+        pen.text(MARGIN + 4, y, text, size=8)
+        y -= 11
     pen.text(
         MARGIN + 4,
         y,
-        "工时提醒 Working-time warnings (R8, 不影响工资 no effect on pay)",
+        "工时提醒 Working-time warnings (不影响工资 no effect on pay)",
         size=8.5,
         color=GREY,
     )

@@ -33,7 +33,9 @@ from payroll.models import (
     RunStatus,
 )
 from payroll.services import audit_record
-from workforce.models import Park, Worker
+from workforce.bounds import park_today
+from workforce.closing import check_open, park_close_through
+from workforce.models import Park, Worker, WorkSession
 from workforce.selectors import user_park_ids, user_roles
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,14 @@ RUN_TIMED_OUT = _(
     "start it again."
 )
 WORKER_OTHER_PARK = _("The worker does not belong to this period's park.")
+MONTH_NOT_OVER = _(
+    "%(period)s is not over yet in the park's time zone; it can be approved "
+    "from %(day)s."
+)
+STILL_CLOCKED_IN = _(
+    "%(count)s workers are still clocked in since %(period)s; approve once "
+    "they have clocked out."
+)
 
 
 def _require_park_role(actor, park: Park, roles: set[str], message) -> None:
@@ -379,6 +389,19 @@ def period_approve(*, period: PayPeriod, actor) -> PayPeriod:
         raise ValidationError(
             HAS_ERRORS % {"period": period, "count": period.error_count}
         )
+    first_after = month_bounds(period.month)[1]
+    if park_today(period.park) < first_after:
+        raise ValidationError(
+            MONTH_NOT_OVER % {"period": period.label, "day": first_after}
+        )
+    # An open session would end in a frozen month (R13.5): wait for it.
+    clocked_in = WorkSession.objects.filter(
+        worker__park=period.park, end__isnull=True, work_date__lt=first_after
+    ).count()
+    if clocked_in:
+        raise ValidationError(
+            STILL_CLOCKED_IN % {"count": clocked_in, "period": period.label}
+        )
     earlier = PayPeriod.objects.filter(
         park=period.park, month__lt=period.month
     ).exclude(status__in=LOCKED_STATUSES)
@@ -389,6 +412,8 @@ def period_approve(*, period: PayPeriod, actor) -> PayPeriod:
     period.approved_at = timezone.now()
     period.approved_by = actor if getattr(actor, "pk", None) else None
     period.save(update_fields=["status", "approved_at", "approved_by"])
+    # R13.5: from now on the month's inputs are frozen.
+    park_close_through(park=period.park, day=first_after - timedelta(days=1))
     audit_record(
         actor=actor,
         park=period.park,
@@ -432,6 +457,7 @@ def adjustment_add(
         raise ValidationError(
             PERIOD_LOCKED % {"period": period, "status": period.get_status_display()}
         )
+    check_open(park=period.park, day=period.month)
     if worker.park_id != period.park_id:
         raise ValidationError({"worker": WORKER_OTHER_PARK})
     if kind not in AdjustmentKind.values:
@@ -459,6 +485,31 @@ def adjustment_add(
         },
     )
     return adjustment
+
+
+@transaction.atomic
+def adjustment_delete(*, adjustment: Adjustment, actor) -> None:
+    """Remove an adjustment of a period still open (R9, R13.5), audited."""
+    period = _lock(adjustment.period)
+    _require_park_role(actor, period.park, {"director", "payroll_officer"}, STAFF_ONLY)
+    if period.locked:
+        raise ValidationError(
+            PERIOD_LOCKED % {"period": period, "status": period.get_status_display()}
+        )
+    check_open(park=period.park, day=period.month)
+    audit_record(
+        actor=actor,
+        park=period.park,
+        action="adjustment.delete",
+        obj=adjustment,
+        before={
+            "worker": adjustment.worker.employee_no,
+            "kind": adjustment.kind,
+            "amount": adjustment.amount,
+            "reason": adjustment.reason,
+        },
+    )
+    adjustment.delete()
 
 
 def period_for_month(*, park: Park, month: date) -> PayPeriod:

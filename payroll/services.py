@@ -19,7 +19,9 @@ from payroll.models import (
     TaskType,
     WorkRecord,
 )
-from workforce.models import Park, Worker
+from workforce import bounds
+from workforce.closing import check_open
+from workforce.models import Park, PayPolicy, Worker
 
 RATE_CARD_OVERLAP = _(
     "A rate card for this project, task type and skill level is already valid "
@@ -119,6 +121,15 @@ def rate_card_create(
         created_by=actor,
     )
     card.full_clean()
+    problems = {}
+    problem = bounds.rate_error(rate, _max_rate(project.park, effective_from))
+    if problem:
+        problems["rate"] = problem
+    problem = bounds.effective_from_error(project.park, effective_from)
+    if problem:
+        problems["effective_from"] = problem
+    if problems:
+        raise ValidationError(problems)
     same_key = RateCard.objects.select_for_update().filter(
         project=project, task_type=task_type, skill_level=skill_level
     )
@@ -163,6 +174,14 @@ def rate_card_create(
     return card
 
 
+def _max_rate(park: Park, day: date) -> Decimal | None:
+    """The park's policy maximum of a rate on ``day`` (the latest policy when
+    the day is before all of them)."""
+    policies = PayPolicy.objects.filter(park=park).order_by("-effective_from")
+    policy = policies.filter(effective_from__lte=day).first() or policies.first()
+    return policy.max_rate if policy else None
+
+
 def work_record_create(
     *,
     worker: Worker,
@@ -189,6 +208,8 @@ def work_record_create(
         project_park_id=project.park_id,
         units=units,
         accuracy=accuracy,
+        work_date=work_date,
+        park=project.park,
     )
     if errors:
         raise ValidationError(errors)
@@ -219,6 +240,8 @@ def work_record_errors(
     project_park_id: int,
     units: int | None,
     accuracy: Decimal | None,
+    work_date: date | None = None,
+    park: Park | None = None,
 ) -> dict[str, str]:
     """The rules of a work record that need no database (R4.1 and the park
     rule), as ``{field: message}``: shared by :func:`work_record_create` and the
@@ -229,8 +252,36 @@ def work_record_errors(
         errors["project"] = PROJECT_OTHER_PARK
     if isinstance(units, int) and units < 1:
         errors["units"] = UNITS_POSITIVE
+    elif bounds.units_error(units):
+        errors["units"] = bounds.units_error(units)
+    if isinstance(work_date, date) and park is not None:
+        problem = bounds.day_error(park, work_date)
+        if problem:
+            errors["work_date"] = problem
     if isinstance(accuracy, Decimal) and not (
         Decimal("0") <= accuracy <= Decimal("100")
     ):
         errors["accuracy"] = ACCURACY_RANGE
     return errors
+
+
+@transaction.atomic
+def work_record_delete(*, record: WorkRecord, actor) -> None:
+    """Remove a work record entered by mistake; never one of a closed month
+    (R13.5: a wrong record there is corrected in the next open period)."""
+    park = record.worker.park
+    check_open(park=park, day=record.work_date, lock=True)
+    audit_record(
+        actor=actor,
+        park=park,
+        action="work_record.delete",
+        obj=record,
+        before={
+            "worker": record.worker.employee_no,
+            "work_date": record.work_date,
+            "units": record.units,
+            "accuracy": record.accuracy,
+            "external_id": record.external_id,
+        },
+    )
+    record.delete()

@@ -247,8 +247,10 @@ def run_status(request, pk: int):
 
 
 @role_required("director", "payroll_officer")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def period_action(request, pk: int, action: str):
+    """Approve or mark paid, after a confirmation page (no JavaScript needed):
+    only a POST with ``confirm`` acts."""
     period = _staff_period(request, pk)
     services = {
         "approve": period_services.period_approve,
@@ -256,6 +258,16 @@ def period_action(request, pk: int, action: str):
     }
     if action not in services:
         raise Http404
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "park/period_confirm.html",
+            {
+                "period": period,
+                "action": action,
+                "payslip_total": payslip_list(user=request.user, period=period).count(),
+            },
+        )
     try:
         services[action](period=period, actor=request.user)
     except (ValidationError, PermissionDenied) as exc:

@@ -1,6 +1,12 @@
+from zoneinfo import ZoneInfo
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from payroll.audit import AuditedAdmin
+from workforce.closing import MONTH_CLOSED, is_closed
 from workforce.models import (
     Park,
     PayPolicy,
@@ -9,6 +15,12 @@ from workforce.models import (
     Team,
     Worker,
     WorkSession,
+)
+from workforce.services import (
+    insured_by_contract,
+    work_session_delete,
+    work_session_log,
+    work_session_update,
 )
 
 
@@ -35,8 +47,50 @@ class SkillPeriodInline(admin.TabularInline):
     extra = 0
 
 
+INSURED_CHOICES = [
+    ("", _("as the contract says (full-time: insured)")),
+    ("yes", _("insured")),
+    ("no", _("not insured")),
+]
+
+
+class WorkerForm(forms.ModelForm):
+    """``insured`` is a choice, so leaving it open can follow the contract."""
+
+    insured = forms.TypedChoiceField(
+        label=_("social insurance"),
+        choices=INSURED_CHOICES,
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+    )
+
+    class Meta:
+        model = Worker
+        fields = "__all__"  # noqa: DJ007 - the admin lists the fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["insured"] = "yes" if self.instance.insured else "no"
+
+    def clean(self):
+        data = super().clean()
+        contract = data.get("contract")
+        chose = "insured" in self.changed_data and data.get("insured") is not None
+        contract_changed = not self.instance.pk or "contract" in self.changed_data
+        if contract and not chose and contract_changed:
+            # R10.1: no explicit choice on a new worker or a new contract.
+            data["insured"] = insured_by_contract(contract)
+        elif data.get("insured") is None:
+            data["insured"] = self.instance.insured
+        self.instance.insured = data["insured"]
+        return data
+
+
 @admin.register(Worker)
 class WorkerAdmin(AuditedAdmin):
+    form = WorkerForm
     list_display = [
         "employee_no",
         "name",
@@ -53,14 +107,58 @@ class WorkerAdmin(AuditedAdmin):
     inlines = [SkillPeriodInline]
 
 
+class WorkSessionForm(forms.ModelForm):
+    class Meta:
+        model = WorkSession
+        fields = "__all__"  # noqa: DJ007 - the admin lists the fields
+
+    def clean(self):
+        data = super().clean()
+        worker, start = data.get("worker"), data.get("start")
+        if worker and start:
+            day = start.astimezone(ZoneInfo(worker.park.time_zone)).date()
+            if is_closed(worker.park, day):
+                raise forms.ValidationError(MONTH_CLOSED % {"month": f"{day:%Y-%m}"})
+        return data
+
+
 @admin.register(WorkSession)
 class WorkSessionAdmin(admin.ModelAdmin):
+    form = WorkSessionForm
     list_display = ["worker", "start", "end", "minutes", "work_date"]
     list_filter = ["worker__park"]
     search_fields = ["worker__employee_no", "worker__name"]
     raw_id_fields = ["worker"]
     date_hierarchy = "work_date"
     list_select_related = ["worker"]
+
+    # Every write goes through the services, so closed months (R13.5) and
+    # the session rules (R6) hold here too.
+    def _closed(self, obj) -> bool:
+        return obj is not None and is_closed(obj.worker.park, obj.work_date)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._closed(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._closed(obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            work_session_update(session=obj, start=obj.start, end=obj.end)
+        else:
+            obj.pk = work_session_log(
+                worker=obj.worker, start=obj.start, end=obj.end
+            ).pk
+
+    def delete_model(self, request, obj):
+        work_session_delete(session=obj)
+
+    def delete_queryset(self, request, queryset):
+        for session in queryset.select_related("worker__park"):
+            if self._closed(session):
+                raise PermissionDenied
+            work_session_delete(session=session)
 
 
 @admin.register(StaffAssignment)

@@ -28,6 +28,7 @@ from workforce.reports import (
     ReportRow,
     employment_report,
 )
+from workforce.views import parse_month
 
 MONTH_CHOICES = 24
 GROUPINGS = {"park": gettext_lazy("Park"), "township": gettext_lazy("Township")}
@@ -65,13 +66,8 @@ def _default_month() -> date:
 
 
 def _parse(request) -> tuple[date, str]:
-    month = _default_month()
-    value = request.GET.get("month", "")
-    try:
-        year, mon = value.split("-")
-        month = date(int(year), int(mon), 1)
-    except ValueError:
-        pass
+    # Out of bounds is a 400 naming the range, as on every page.
+    month = parse_month(request.GET.get("month"), _default_month())
     by = request.GET.get("by", "park")
     return month, by if by in GROUPINGS else "park"
 

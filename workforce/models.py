@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from workforce.bounds import DEFAULT_MAX_RATE, SESSION_DAY, day_error
+
 # Error messages that tests check (STYLE: module-level constants).
 LEAVE_BEFORE_HIRE = _("The leave date cannot be before the hire date.")
 SENSITIVE_WITHOUT_CONSENT = _(
@@ -34,6 +36,17 @@ class Park(models.Model):
     county = models.CharField(_("county"), max_length=100)
     township = models.CharField(_("township"), max_length=100)
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai")
+    opened_on = models.DateField(
+        _("opened on"),
+        null=True,
+        blank=True,
+        help_text=_("Nothing is dated before this day."),
+    )
+    # R13.5: the last day of the latest approved month, kept by payroll's
+    # approval; work, hours and adjustments up to it are frozen.
+    closed_through = models.DateField(
+        _("closed through"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["code"]
@@ -96,6 +109,13 @@ class PayPolicy(models.Model):
         max_digits=5,
         decimal_places=4,
         default=Decimal("0.005"),
+    )
+    max_rate = models.DecimalField(
+        _("highest rate per unit"),
+        max_digits=12,
+        decimal_places=4,
+        default=DEFAULT_MAX_RATE,
+        validators=[MinValueValidator(Decimal("0.0001"))],
     )
 
     class Meta:
@@ -356,5 +376,11 @@ class WorkSession(models.Model):
                 errors["end"] = SESSION_TOO_LONG
             elif self.end > timezone.now() + timedelta(minutes=1):
                 errors["end"] = SESSION_IN_FUTURE
+        if self.start and self.worker_id and "start" not in errors:
+            park = self.worker.park
+            day = self.start.astimezone(ZoneInfo(park.time_zone)).date()
+            problem = day_error(park, day, SESSION_DAY)
+            if problem:
+                errors["start"] = problem
         if errors:
             raise ValidationError(errors)

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workforce.closing import check_open
 from workforce.models import (
     SESSION_OVERLAP,
+    Contract,
     Park,
     PayPolicy,
     SkillLevel,
@@ -75,8 +77,11 @@ def worker_create(
     team: Team | None = None,
     skill_level: str = SkillLevel.TRAINEE,
     user=None,
+    insured: bool | None = None,
     **fields,
 ) -> Worker:
+    """A worker and their first skill level; without an explicit choice,
+    ``insured`` follows the contract (R10.1)."""
     worker = Worker(
         park=park,
         team=team,
@@ -87,11 +92,29 @@ def worker_create(
         hire_date=hire_date,
         contract=contract,
         user=user,
+        insured=insured_by_contract(contract) if insured is None else insured,
         **fields,
     )
     worker.full_clean()
     worker.save()
     SkillPeriod.objects.create(worker=worker, level=skill_level, valid_from=hire_date)
+    return worker
+
+
+def insured_by_contract(contract: str) -> bool:
+    """R10.1: full-time workers are insured unless someone chose otherwise."""
+    return contract == Contract.FULL_TIME
+
+
+@transaction.atomic
+def worker_set_contract(
+    *, worker: Worker, contract: str, insured: bool | None = None
+) -> Worker:
+    """Change a worker's contract; ``insured`` follows it unless given (R10.1)."""
+    worker.contract = contract
+    worker.insured = insured_by_contract(contract) if insured is None else insured
+    worker.full_clean()
+    worker.save(update_fields=["contract", "insured"])
     return worker
 
 
@@ -178,9 +201,18 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     session = WorkSession(worker=worker, start=start, end=end)
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)
     _check_overlap(session)
     session.save()
     return session
+
+
+def _check_month_open(session: WorkSession) -> None:
+    """R13.5: no session dated in a closed month is added, changed or deleted.
+    Months close in order, so the day it starts on decides."""
+    check_open(
+        park=session.worker.park, day=session.work_date, field="start", lock=True
+    )
 
 
 @transaction.atomic
@@ -188,12 +220,21 @@ def work_session_update(
     *, session: WorkSession, start: datetime, end: datetime | None
 ) -> WorkSession:
     worker = _lock_worker(session.worker)
+    _check_month_open(session)  # as it was
     session.start, session.end = start, end
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)  # as it becomes
     _check_overlap(session)
     session.save()
     return session
+
+
+@transaction.atomic
+def work_session_delete(*, session: WorkSession) -> None:
+    _lock_worker(session.worker)
+    _check_month_open(session)
+    session.delete()
 
 
 @transaction.atomic
@@ -216,6 +257,7 @@ def work_session_clock_in(
     session = WorkSession(worker=worker, start=now)
     session.derive(worker.park.time_zone)
     session.full_clean()
+    _check_month_open(session)
     _check_overlap(session)
     session.save()
     return session
@@ -229,6 +271,7 @@ def work_session_clock_out(
     session = worker.sessions.filter(end__isnull=True).first()
     if session is None:
         raise ValidationError(NOT_CLOCKED_IN)
+    _check_month_open(session)
     now = now or timezone.now()
     if now - session.start < timedelta(minutes=1):
         # Clocking out straight away undoes a clock-in made by mistake.

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from payroll import charts
 from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import PayPeriod
+from workforce import bounds
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
 from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
@@ -71,9 +72,13 @@ def parse_month(value: str | None, default: date | None = None) -> date:
         return default
     try:
         year, month = value.split("-")
-        return date(int(year), int(month), 1)
+        day = date(int(year), int(month), 1)
     except ValueError:
         return default
+    problem = bounds.month_error(day)
+    if problem:
+        raise BadRequest(problem)
+    return day
 
 
 def month_options(count: int = 12) -> list[date]:

@@ -49,6 +49,7 @@ from payroll.models import (
     TaskType,
 )
 from payroll.services import rate_card_create
+from workforce import bounds
 from workforce import selectors as people
 from workforce.models import Park, SkillLevel, SkillPeriod, Worker
 from workforce.services import work_session_log
@@ -281,6 +282,9 @@ class PayPeriodViewSet(mixins.CreateModelMixin, _ReadOnly):
 
         def validate_month(self, value):
             _in_range(value)
+            problem = bounds.month_error(value.replace(day=1))
+            if problem:
+                raise serializers.ValidationError(problem)
             return value.replace(day=1)
 
     @extend_schema(

@@ -53,7 +53,7 @@ def demo(transactional_db, live_server, settings):
     call_command(
         "seed_demo", workers=30, months=2, seed=5, password=PASSWORD, stdout=quiet
     )
-    call_command("demo_payroll", stdout=quiet)
+    call_command("demo_payroll", leave_last_month=True, stdout=quiet)
     return live_server
 
 

@@ -57,7 +57,8 @@ def test_worker_journey(browser, demo, shots, tmp_path):
 
 def test_director_journey(browser, demo, shots, payroll_worker):
     """A director sorts the staff table, starts a payroll calculation, sees the
-    progress bar reach done, then approves."""
+    progress bar reach done, then approves it after a confirmation step (R13.2:
+    only a month that is over, so last month)."""
     page = sign_in(browser, demo, "director")
     # Last month: on the 1st the month in progress has no work yet.
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime(
@@ -72,17 +73,24 @@ def test_director_journey(browser, demo, shots, payroll_worker):
     ]
     assert units == sorted(units, reverse=True) and units[0] > 0
 
-    this_month = timezone.localdate().replace(day=1)
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(
+        day=1
+    )
     page.goto(f"{demo.url}/park/payroll/")
     page.select_option(
-        "#calculate-form select[name=month]", this_month.strftime("%Y-%m")
+        "#calculate-form select[name=month]", last_month.strftime("%Y-%m")
     )
     page.click("#calculate-form button[type=submit]")
     page.wait_for_selector("#run[data-status=done]", timeout=60_000)
     assert page.locator("#run-progress").get_attribute("value") == "100"
     page.click("#approve")
     page.wait_for_load_state()
-    period = PayPeriod.objects.get(park__code="demo", month=this_month)
+    assert PayPeriod.objects.get(park__code="demo", month=last_month).status == (
+        "calculated"
+    )  # not yet: the page asks first
+    page.click("#confirm-action")
+    page.wait_for_load_state()
+    period = PayPeriod.objects.get(park__code="demo", month=last_month)
     assert period.status == "approved"
     assert re.search(
         "approved|已批准|已审批", page.locator("#period-status").inner_text()

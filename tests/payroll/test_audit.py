@@ -122,6 +122,7 @@ def test_pay_policy_change_in_admin_is_audited(admin_client, park):
         "policies-0-pension_rate": policy.pension_rate,
         "policies-0-medical_rate": policy.medical_rate,
         "policies-0-unemployment_rate": policy.unemployment_rate,
+        "policies-0-max_rate": policy.max_rate,
     }
     response = client.post(f"/admin/workforce/park/{park.pk}/change/", data)
     assert response.status_code == 302, response.content[:2000]

@@ -103,6 +103,9 @@ def park_with_march(settings):
         reason="Advance",
         actor=director,
     )
+    # Logged before February closes (R13.5): 3 h before and 2 h after 1 March.
+    start = datetime(2026, 2, 28, 21, tzinfo=SH)
+    work_session_log(worker=part, start=start, end=start + timedelta(hours=5))
     calculate(feb)
     periods.period_approve(period=feb, actor=director)
 
@@ -112,8 +115,6 @@ def park_with_march(settings):
         add_record(full, project, task_type, date(2026, 3, day), units * 20, accuracy)
         add_record(part, lanes, task_type, date(2026, 3, day), units, accuracy)
         add_record(trainee, lanes, task_type, date(2026, 3, day), units // 3, "88.12")
-    start = datetime(2026, 2, 28, 21, tzinfo=SH)  # 3 h before and 2 h after 1 March
-    work_session_log(worker=part, start=start, end=start + timedelta(hours=5))
     for day in range(2, 20):
         start = datetime(2026, 3, day, 8, 30, tzinfo=SH)
         work_session_log(

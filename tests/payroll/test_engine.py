@@ -386,13 +386,37 @@ def test_r5_lines_sorted_by_project_task_rate_multiplier_desc():
     assert pay(items=reversed(items)) == result
 
 
-def test_r5_pending_and_standard_stay_on_separate_lines():
-    """Engine choice: the tier label is part of the group, so pending work
-    (R4.3, 1.00) is not merged into a standard line of the same multiplier."""
+def test_r4_3_pending_units_join_the_standard_line_and_are_counted():
+    """R4.3/R5: pending units at 1.00 are on the standard line of the same
+    multiplier, which keeps its tier label and counts its pending units."""
     result = pay(items=[piece(10, tier="standard"), piece(5, tier=PENDING_LABEL)])
-    assert [(line.tier, line.quantity) for line in result.lines] == [
-        (PENDING_LABEL, 5),
-        ("standard", 10),
+    assert [
+        (line.tier, line.quantity, line.pending_units) for line in result.lines
+    ] == [("standard", 15, 5)]
+
+
+def test_r4_3_one_rounding_where_two_would_differ_by_a_fen():
+    """R2.2: 3 units at 0.0050 each, reviewed and pending: two lines would be
+    0.02 + 0.01 = 0.03 (0.015 and 0.005 rounded half up); one line is 0.02."""
+    items = [
+        piece(3, rate="0.0050", tier="standard"),
+        piece(1, rate="0.0050", tier=PENDING_LABEL),
+    ]
+    separate = sum(
+        pay(items=[item]).piece_pay for item in items
+    )  # what two lines would pay
+    assert separate == D("0.03")
+    result = pay(items=items)
+    assert result.piece_pay == D("0.02")
+    assert [
+        (line.quantity, line.amount, line.pending_units) for line in result.lines
+    ] == [(4, D("0.02"), 1)]
+
+
+def test_r4_3_a_line_of_pending_units_only_says_pending():
+    result = pay(items=[piece(5, tier=PENDING_LABEL)])
+    assert [(line.tier, line.pending_units) for line in result.lines] == [
+        (PENDING_LABEL, 5)
     ]
 
 

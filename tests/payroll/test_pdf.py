@@ -142,8 +142,11 @@ def test_payslip_pdf_shows_name_net_and_every_line(park, march, rich_worker):
     )
     for line in lines:
         assert money(line.amount) in text, line
-    for label in ("优秀 Excellent", "不合格，需返工", "待审核 Pending review"):
+    for label in ("优秀 Excellent", "不合格，需返工"):
         assert label in text
+    # R4.3: pending units are counted on the standard line they belong to.
+    pending = next(line.pending_units for line in lines if line.pending_units)
+    assert f"其中待审核 {pending:,} pending review" in text
     # R8 warning, readable in both languages.
     assert "单日工作超过 11 小时" in text and "2026-03-02 12.00 h" in text
     assert money(slip.ytd_taxable) in text and money(slip.taxable) in text

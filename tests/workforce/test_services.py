@@ -148,3 +148,20 @@ def test_roles_exist():
         "payroll_officer",
         "county_official",
     }
+
+
+def test_r10_1_insured_follows_the_contract_unless_chosen(park):
+    """R10.1: a new worker or a new contract without an explicit choice is
+    insured when full-time, not otherwise; an explicit choice wins."""
+    from tests.factories import make_worker
+    from workforce.services import worker_set_contract
+
+    full = make_worker(park, contract="full_time")
+    part = make_worker(park, contract="part_time")
+    chosen = make_worker(park, contract="full_time", insured=False)
+    assert (full.insured, part.insured, chosen.insured) == (True, False, False)
+    worker_set_contract(worker=part, contract="full_time")
+    worker_set_contract(worker=full, contract="part_time")
+    part.refresh_from_db()
+    full.refresh_from_db()
+    assert (part.insured, full.insured) == (True, False)

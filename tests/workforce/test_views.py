@@ -280,3 +280,12 @@ def test_clocking_out_at_once_says_why_nothing_was_kept_and_hours_are_hours():
     assert "3.08 小时" in text
     assert "185" not in text.split('id="sessions"')[1]
     assert '<td class="num">3.08</td>' in text
+
+
+def test_a_month_out_of_range_is_a_400_naming_the_range(park):
+    """Bounds: ?month= far in the past or future answers 400, not a page."""
+
+    client = Client()
+    client.force_login(make_user("director", park=park))
+    assert client.get("/park/staff/", {"month": "1999-12"}).status_code == 400
+    assert client.get("/park/staff/", {"month": "9999-01"}).status_code == 400

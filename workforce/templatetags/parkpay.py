@@ -45,6 +45,61 @@ WARNINGS = {
 }
 
 
+PENDING_IN_LINE = _("%(tier)s, %(count)s of them pending review")
+CARRIED_IN_NOTE = _(
+    "%(amount)s could not be taken from your pay of %(month)s and is taken "
+    "from this month's pay."
+)
+CARRIED_FORWARD_SI_TAX = _(
+    "Social insurance and tax were larger than this month's pay; %(amount)s "
+    "will be taken from your next pay."
+)
+CARRIED_FORWARD_DEDUCTIONS = _(
+    "Deductions were larger than what was left of this month's pay; "
+    "%(amount)s will be taken from your next pay."
+)
+CARRIED_FORWARD_EARLIER = _(
+    "Amounts carried from earlier months were larger than what was left of "
+    "this month's pay; %(amount)s will be taken from your next pay."
+)
+
+
+def carried_reason(payslip) -> str:
+    """R12: which of the charges left the pay short, as a key."""
+    if payslip.social_insurance + payslip.tax > payslip.taxable:
+        return "si_tax"
+    if payslip.deductions > 0:
+        return "deductions"
+    return "earlier"
+
+
+@register.filter
+def carried_notes(payslip, lines) -> list[str]:
+    """R12 in words: what was carried in or forward on ``payslip``, and why."""
+    notes = []
+    if payslip.carried_in:
+        month = next(
+            (
+                getattr(line, "ref_period", "")
+                for line in lines
+                if str(line.kind) == "carried_in"
+            ),
+            "",
+        )
+        notes.append(
+            str(CARRIED_IN_NOTE)
+            % {"amount": money(payslip.carried_in), "month": month or "—"}
+        )
+    if payslip.carried_forward:
+        message = {
+            "si_tax": CARRIED_FORWARD_SI_TAX,
+            "deductions": CARRIED_FORWARD_DEDUCTIONS,
+            "earlier": CARRIED_FORWARD_EARLIER,
+        }[carried_reason(payslip)]
+        notes.append(str(message) % {"amount": money(payslip.carried_forward)})
+    return notes
+
+
 @register.filter
 def money(value) -> str:
     """Yuan with two decimals and thousands separators: 4,123.50."""
@@ -77,6 +132,9 @@ def line_label(line) -> str:
         parts = [line.project, line.task_type]
         label = " · ".join(p for p in parts if p)
         tier = tier_name(line.tier) if line.tier else ""
+        pending = getattr(line, "pending_units", 0)
+        if tier and pending and line.tier != "pending":
+            tier = PENDING_IN_LINE % {"tier": tier, "count": pending}
         period = getattr(line, "ref_period", "") or getattr(line, "period", "")
         if kind == "late_piece" and period:
             label = f"{name} {period}: {label}"

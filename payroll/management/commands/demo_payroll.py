@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,8 +15,17 @@ class Command(BaseCommand):
         "calculate the current month, so the pages have payslips to show."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--leave-last-month",
+            action="store_true",
+            help="Calculate last month but leave it for a director to approve.",
+        )
+
     def handle(self, *args, **options):
         this_month = timezone.localdate().replace(day=1)
+        last_month = (this_month - timedelta(days=1)).replace(day=1)
+        keep = last_month if options["leave_last_month"] else None
         for park in Park.objects.all():
             first = (
                 WorkRecord.objects.filter(worker__park=park)
@@ -33,7 +44,7 @@ class Command(BaseCommand):
                     period.refresh_from_db()
                     count = run.summary.get("payslips")
                     line = f"{park.code} {month:%Y-%m}: {count} payslips"
-                    if month < this_month and not run.error_count:
+                    if month < this_month and month != keep and not run.error_count:
                         periods.period_approve(period=period, actor=None)
                         line += ", approved"
                     elif run.error_count:

@@ -1,0 +1,118 @@
+"""The bounds of what can be entered (workforce/bounds.py), the same for the
+services, the models, the imports and the API: a form error or a 400 that
+names the field and its range, never a 500."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from payroll.models import RateCard
+from payroll.services import rate_card_create
+from tests.factories import add_record, make_catalogue, make_user, make_worker
+from tests.payroll.test_imports import World, problems
+from workforce import bounds
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(park):
+    return make_catalogue(park)
+
+
+def test_units_have_a_stated_maximum(park, catalogue):
+    worker = make_worker(park)
+    with pytest.raises(ValidationError) as refused:
+        add_record(worker, *catalogue, timezone.localdate(), bounds.MAX_UNITS)
+    assert refused.value.message_dict["units"] == [bounds.units_error(10**6)]
+    assert "999,999" in refused.value.message_dict["units"][0]
+
+
+def test_a_work_date_is_between_the_opening_and_today(park, catalogue):
+    worker = make_worker(park)
+    park.opened_on = timezone.localdate() - timedelta(days=400)
+    park.save()
+    for day in (
+        park.opened_on - timedelta(days=1),
+        bounds.park_today(park) + timedelta(days=1),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            add_record(worker, *catalogue, day, 10)
+        message = refused.value.message_dict["work_date"][0]
+        assert str(park.opened_on) in message
+        assert str(bounds.park_today(park)) in message
+
+
+def test_a_rate_is_above_zero_and_at_most_the_policy_maximum(park, catalogue):
+    project, task_type = catalogue
+    start = timezone.localdate()
+    for rate in (Decimal("0"), Decimal("1000.0001")):
+        with pytest.raises(ValidationError) as refused:
+            rate_card_create(
+                project=project,
+                task_type=task_type,
+                skill_level="senior",
+                rate=rate,
+                effective_from=start,
+            )
+        assert refused.value.message_dict["rate"] == [bounds.rate_error(rate)]
+    policy = park.policies.get()
+    policy.max_rate = Decimal("5.0000")
+    policy.save()
+    with pytest.raises(ValidationError) as refused:
+        rate_card_create(
+            project=project,
+            task_type=task_type,
+            skill_level="senior",
+            rate=Decimal("6"),
+            effective_from=start,
+        )
+    assert "5.0000" in refused.value.message_dict["rate"][0]
+
+
+def test_a_rate_card_starts_at_most_a_year_ahead_over_the_api(park, catalogue):
+    project, task_type = catalogue
+    client = APIClient()
+    client.force_authenticate(make_user("director", park=park))
+    far = bounds.park_today(park) + timedelta(days=400)
+    response = client.post(
+        "/api/v1/rate-cards/",
+        {
+            "project": project.pk,
+            "task_type": task_type.pk,
+            "skill_level": "senior",
+            "rate": "0.6000",
+            "effective_from": far.isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "effective_from" in response.json()
+    assert not RateCard.objects.filter(effective_from=far).exists()
+
+
+def test_a_month_out_of_range_over_the_api_is_a_400(park):
+    client = APIClient()
+    client.force_authenticate(make_user("director", park=park))
+    far = (
+        timezone.localdate().replace(day=1).replace(year=timezone.localdate().year + 2)
+    )
+    response = client.post(
+        "/api/v1/pay-periods/", {"park": park.pk, "month": far.isoformat()}
+    )
+    assert response.status_code == 400 and "month" in response.json()
+
+
+def test_an_import_row_dated_tomorrow_is_an_error_of_its_row(db):
+    world = World()
+    tomorrow = bounds.park_today(world.park) + timedelta(days=1)
+    report = world.run(
+        "employee_no,project,task_type,work_date,units,accuracy,external_id\n"
+        f"E1001,drive-2d,box,{tomorrow},10,98.00,F-1\n"
+    )
+    assert not report.ok
+    assert [(row, field) for row, field, _m in problems(report)] == [(2, "work_date")]
