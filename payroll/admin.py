@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from payroll.audit import AuditedAdmin
+from audit.admin import AuditedAdmin
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     Client,
     PayPeriod,
     PayrollRun,
@@ -173,21 +172,6 @@ class AdjustmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["worker"]
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action", "park"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

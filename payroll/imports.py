@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from payroll.earnings import earnings_changed_in_park
 from payroll.integrations import IMPORT_FORBIDDEN, IMPORTERS, require_park_role
 from payroll.models import (
@@ -56,7 +57,7 @@ from payroll.models import (
     WorkRecord,
     normalise_external_user,
 )
-from payroll.services import audit_record, work_record_errors
+from payroll.services import work_record_errors
 from workforce.models import Park, Worker
 
 FORMATS = ("csv", "labelstudio", "cvat-quality")

@@ -34,10 +34,10 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from audit.services import audit_record
 from payroll import pdf
 from payroll.models import PayPeriod, Payslip, PayslipLine
 from payroll.selectors import PAY_STAFF, payslip_get, period_list
-from payroll.services import audit_record
 from workforce.selectors import user_roles
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from payroll.calculation import calculate_chunk, month_bounds, period_workers
 from payroll.models import (
     ACTIVE_RUN_STATUSES,
@@ -32,7 +33,6 @@ from payroll.models import (
     RunChunk,
     RunStatus,
 )
-from payroll.services import audit_record
 from workforce.models import Park, Worker
 from workforce.selectors import user_park_ids, user_roles
 

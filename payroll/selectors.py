@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     PayPeriod,
     PayrollRun,
     Payslip,
@@ -116,12 +115,3 @@ def quality_tier_list(*, user) -> QuerySet[QualityTier]:
     return QualityTier.objects.select_related("project").filter(
         project__in=project_list(user=user)
     )
-
-
-def audit_list(*, user) -> QuerySet[AuditEvent]:
-    if not (user.is_superuser or "director" in user_roles(user)):
-        return AuditEvent.objects.none()
-    qs = AuditEvent.objects.select_related("actor", "park")
-    if user.is_superuser:
-        return qs
-    return qs.filter(park_id__in=user_park_ids(user))

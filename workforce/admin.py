@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from payroll.audit import AuditedAdmin
+from audit.admin import AuditedAdmin
 from workforce.models import (
     Park,
     PayPolicy,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from payroll import charts
+from documents import charts
 from workforce.access import role_required
 from workforce.reports import (
     M_BAND,
@@ -324,7 +324,7 @@ def report_pdf(request):
 
 
 def render_pdf(context: dict) -> bytes:
-    """The report as PDF bytes, in the embedded CJK font (payroll.fonts)."""
+    """The report as PDF bytes, in the embedded CJK font (documents.fonts)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -337,7 +337,7 @@ def render_pdf(context: dict) -> bytes:
         TableStyle,
     )
 
-    from payroll.fonts import cjk_font
+    from documents.fonts import cjk_font
 
     font = cjk_font()
     report: EmploymentReport = context["report"]

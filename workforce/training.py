@@ -730,7 +730,7 @@ def training_qualify(
     looked at, so a worker promoted already (by an earlier run, a trainer or the
     demo seeder) is never promoted twice.
     """
-    from payroll.services import audit_record
+    from audit.services import audit_record
 
     since = min(since or day, day)
     open_from = _first_open_day(park)

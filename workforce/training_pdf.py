@@ -30,8 +30,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from payroll.charts import THRESHOLD_COLOR, Chart, Series, line_chart, threshold
-from payroll.fonts import cjk_font
+from documents.charts import THRESHOLD_COLOR, Chart, Series, line_chart, threshold
+from documents.fonts import cjk_font
 from workforce.models import Park
 from workforce.training import (
     LEFT,

@@ -16,14 +16,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from payroll import charts
+from audit.selectors import audit_list
+from documents import charts
 from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import PayPeriod
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
 from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
 from workforce.models import Contract, SkillLevel, Worker
-from workforce.selectors import user_roles, work_session_list, worker_list
+from workforce.selectors import (
+    user_park_ids,
+    user_roles,
+    work_session_list,
+    worker_list,
+)
 from workforce.services import (
     work_session_clock_in,
     work_session_clock_out,
@@ -482,10 +488,12 @@ def worker_password(request, pk: int):
 @require_GET
 def audit(request):
     """Who changed what, when: the park's audit trail (read-only)."""
-    from payroll.selectors import audit_list
-
     park = staff_park(request)
-    events = audit_list(user=request.user).filter(park=park)
+    events = audit_list(
+        user=request.user,
+        roles=user_roles(request.user),
+        park_ids=user_park_ids(request.user),
+    ).filter(park=park)
     action = request.GET.get("action")
     if action:
         events = events.filter(action=action)

@@ -14,12 +14,12 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 from django.utils import translation
 
+from audit.models import AuditEvent
 from payroll import imports, periods
 from payroll.integrations import worker_identity_create
 from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
-    AuditEvent,
     WorkerIdentity,
     WorkRecord,
 )

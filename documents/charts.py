@@ -32,7 +32,7 @@ from reportlab.graphics.shapes import (
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from payroll.fonts import CID_FALLBACK, FONT_NAME, cjk_font
+from documents.fonts import CID_FALLBACK, FONT_NAME, cjk_font
 
 PALETTE = ("#1f6f8b", "#e07b39", "#3a7d44", "#8e5ea2", "#b8860b", "#6b6b6b")
 THRESHOLD_COLOR = "#c0392b"

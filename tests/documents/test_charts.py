@@ -11,7 +11,7 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Circle, PolyLine, Rect
 from reportlab.pdfgen.canvas import Canvas
 
-from payroll.charts import (
+from documents.charts import (
     NO_DATA,
     Series,
     bar_chart,

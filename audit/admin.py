@@ -1,6 +1,6 @@
 """Audit of changes made in the Django admin (who, when, before, after).
 
-Services record their own events (payroll.services.audit_record); this mixin
+Services record their own events (audit.services.audit_record); this mixin
 does the same for the admin's forms and inlines, so no change to rates, tiers,
 policy or workers escapes the trail. Sensitive personal fields are recorded as
 changed without their values: the trail is read by directors, who must not
@@ -10,7 +10,8 @@ see them (DESIGN: roles and data protection).
 from django.contrib import admin
 from django.forms.models import model_to_dict
 
-from payroll.services import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 SENSITIVE_FIELDS = {"ethnicity", "monitored_household", "returner", "birth_year"}
 MASK = "(changed)"
@@ -100,3 +101,18 @@ class AuditedAdmin(admin.ModelAdmin):
             before=old or None,
             after=new,
         )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action", "park"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

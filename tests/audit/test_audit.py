@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from audit.models import AuditEvent
 from payroll import periods
-from payroll.models import AuditEvent, QualityTier, RateCard
+from payroll.models import QualityTier, RateCard
 from payroll.services import rate_card_create
 from tests.factories import make_catalogue, make_park, make_user, make_worker
 from workforce.models import PayPolicy
@@ -208,7 +209,7 @@ def test_director_sees_the_trail_but_cannot_change_it(park, director, admin_clie
     event = AuditEvent.objects.first()
     assert (
         admin.post(
-            f"/admin/payroll/auditevent/{event.pk}/delete/", {"post": "yes"}
+            f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}
         ).status_code
         == 403
     )
