@@ -2,7 +2,7 @@
 
 A worker sees their own rows; park staff (director, payroll officer, trainer)
 see their parks' rows; a county official sees no person's row at all (only the
-aggregates of ``workforce.reports``).
+aggregates of ``reports.county``).
 """
 
 from django.db.models import QuerySet

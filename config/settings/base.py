@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "workforce",
     "payroll",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """The county official's employment report (R16): page, CSV and PDF.
 
-Aggregates only, from ``workforce.reports.employment_report``; every cell goes
+Aggregates only, from ``reports.county.employment_report``; every cell goes
 through R16.3 suppression there. Nothing here links to a person's record.
 """
 
@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from documents import charts
-from workforce.access import role_required
-from workforce.reports import (
+from documents.fonts import cjk_font
+from reports.county import (
     M_BAND,
     THRESHOLD,
     EmploymentReport,
@@ -28,6 +28,7 @@ from workforce.reports import (
     ReportRow,
     employment_report,
 )
+from workforce.access import role_required
 
 MONTH_CHOICES = 24
 GROUPINGS = {"park": gettext_lazy("Park"), "township": gettext_lazy("Township")}
@@ -336,8 +337,6 @@ def render_pdf(context: dict) -> bytes:
         Table,
         TableStyle,
     )
-
-    from documents.fonts import cjk_font
 
     font = cjk_font()
     report: EmploymentReport = context["report"]

@@ -32,8 +32,7 @@ from reportlab.platypus import (
 
 from documents.charts import THRESHOLD_COLOR, Chart, Series, line_chart, threshold
 from documents.fonts import cjk_font
-from workforce.models import Park
-from workforce.training import (
+from reports.training import (
     LEFT,
     QUALIFIED,
     THRESHOLDS,
@@ -42,6 +41,7 @@ from workforce.training import (
     TrainingReport,
     training_report,
 )
+from workforce.models import Park
 
 REPORT_DIR = "training-reports"
 STATUS_LABELS = {

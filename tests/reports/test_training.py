@@ -12,11 +12,10 @@ from django.core.management import call_command
 from django.test import override_settings
 from pypdf import PdfReader
 
-from payroll import tasks
 from payroll.models import PayPeriod
 from payroll.services import work_record_create
+from reports import tasks, training, training_pdf
 from tests.factories import make_catalogue, make_park, make_user, make_worker
-from workforce import training, training_pdf
 from workforce.selectors import skill_level_on
 from workforce.services import work_session_log
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from payroll.management.commands.payslips import file_progress
-from workforce import training, training_pdf
+from reports import training, training_pdf
 from workforce.models import Park
 
 

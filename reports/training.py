@@ -57,6 +57,9 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
+from payroll.calculation import month_bounds
+from payroll.models import LOCKED_STATUSES, PayPeriod, WorkRecord
 from workforce.models import Park, SkillLevel, SkillPeriod, Worker, WorkSession
 from workforce.selectors import worker_list
 from workforce.services import worker_set_skill_level
@@ -240,8 +243,6 @@ class _ParkWork:
     three grouped queries."""
 
     def __init__(self, park_id: int, start: date, end: date):
-        from payroll.models import WorkRecord  # payroll depends on workforce
-
         self.start, self.end = start, end
         self.days: dict[int, dict[date, _Day]] = defaultdict(dict)
         records = (
@@ -702,9 +703,6 @@ class Qualification:
 def _first_open_day(park: Park) -> date | None:
     """The first day after the latest approved or paid period: a promotion
     must not reprice work already paid (R13.4)."""
-    from payroll.calculation import month_bounds
-    from payroll.models import LOCKED_STATUSES, PayPeriod
-
     locked = (
         PayPeriod.objects.filter(park=park, status__in=LOCKED_STATUSES)
         .order_by("-month")
@@ -730,8 +728,6 @@ def training_qualify(
     looked at, so a worker promoted already (by an earlier run, a trainer or the
     demo seeder) is never promoted twice.
     """
-    from audit.services import audit_record
-
     since = min(since or day, day)
     open_from = _first_open_day(park)
     current = SkillPeriod.objects.filter(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workforce import county_views
+from reports import county_views
 
 app_name = "county"
 

@@ -10,6 +10,7 @@ from django.utils.formats import date_format, localize
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from payroll.models import PeriodStatus
 from workforce.models import Contract, SkillLevel
 
 register = template.Library()
@@ -176,6 +177,4 @@ def hours(minutes) -> str:
 
 @register.filter
 def period_status(code: str) -> str:
-    from payroll.models import PeriodStatus
-
     return str(dict(PeriodStatus.choices).get(code, code))

@@ -23,13 +23,13 @@ from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import PayslipLine, Project, QualityTier, TaskType
 from payroll.periods import adjustment_add
 from payroll.services import rate_card_create
+from payroll.templatetags.parkpay import day_rows, line_rows, year_month
+from payroll.views import history_chart
 from tests.factories import SH, add_record, calculate, make_user
 from tests.pages import build_park, count_queries
 from workforce.cache import RedisCacheClient
 from workforce.models import WorkSession
 from workforce.services import work_session_log, worker_set_skill_level
-from workforce.templatetags.parkpay import day_rows, line_rows, year_month
-from workforce.views import history_chart
 
 pytestmark = pytest.mark.django_db
 

@@ -12,15 +12,15 @@ from django.test import TestCase
 
 from payroll import periods
 from payroll.services import project_create, work_record_create
-from tests.factories import make_catalogue, make_park, make_user, make_worker
-from workforce.models import PayPolicy
-from workforce.reports import (
+from reports.county import (
     BAND_EDGES,
     M_BAND,
     THRESHOLD,
     employment_report,
     suppress,
 )
+from tests.factories import make_catalogue, make_park, make_user, make_worker
+from workforce.models import PayPolicy
 from workforce.services import park_create, staff_assign, work_session_log
 
 SH = ZoneInfo("Asia/Shanghai")
