@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "workforce",
     "payroll",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from workforce import demo
+from demo import seed as demo
 
 DATA_EXISTS = (
     "The database holds a park already. Use --if-empty to leave it alone, or "

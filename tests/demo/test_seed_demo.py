@@ -22,10 +22,10 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from demo import seed as demo
+from demo.management.commands.seed_demo import DATA_EXISTS, SKIPPED
 from payroll.models import QualityTier, RateCard, WorkRecord
 from payroll.services import DEFAULT_TIERS
-from workforce import demo
-from workforce.management.commands.seed_demo import DATA_EXISTS, SKIPPED
 from workforce.models import Park, SkillPeriod, Worker, WorkSession
 from workforce.selectors import skill_level_on, user_park_ids, worker_list
 
