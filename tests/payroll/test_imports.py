@@ -1,4 +1,4 @@
-"""Imports of completed work (payroll/imports.py, docs/imports.md): the ParkPay
+"""Imports of completed work (payroll/imports/, docs/imports.md): the ParkPay
 CSV, Label Studio exports and CVAT quality reports; all-or-nothing per file,
 idempotent on (source, external id), a clear report and never a crash."""
 
