@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 # The report lists this many problems of each kind and counts the rest.
 MAX_LISTED = 1000
+
 # Messages that tests check (STYLE: module-level constants).
 UNKNOWN_FORMAT = _("Unknown format %(format)s: use one of %(formats)s.")
 UNKNOWN_PROJECT = _("Unknown project %(project)s in park %(park)s.")
