@@ -1,4 +1,4 @@
-"""Importing 1,000,000 CSV rows (payroll/imports.py) on PostgreSQL.
+"""Importing 1,000,000 CSV rows (payroll/imports/) on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/parkpay_api \
         .venv/bin/python bench/import.py [--rows 1000000] [--workers 2000]

@@ -53,8 +53,8 @@ from django.db import connection  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
+from documents.fonts import cjk_font, font_embedded  # noqa: E402
 from payroll import payslip_files, pdf, periods  # noqa: E402
-from payroll.fonts import cjk_font, font_embedded  # noqa: E402
 from payroll.models import Payslip, PayslipLine, WorkRecord  # noqa: E402
 from payroll.services import (  # noqa: E402
     client_create,

@@ -9,21 +9,22 @@ from drf_spectacular.views import (
 )
 
 from payroll import views as payroll_views
+from reports import views as reports_views
 from workforce import views as workforce_views
 
 worker_patterns = [
-    path("", workforce_views.worker_home, name="home"),
+    path("", payroll_views.worker_home, name="home"),
     path("hours/", workforce_views.worker_sessions, name="sessions"),
     path("hours/<int:pk>/", workforce_views.worker_session_edit, name="session_edit"),
     path("payslips/", payroll_views.my_payslips, name="payslips"),
-    path("training/", workforce_views.worker_training, name="training"),
+    path("training/", reports_views.worker_training, name="training"),
 ]
 
 park_patterns = [
-    path("staff/", workforce_views.staff, name="staff"),
-    path("staff.csv", workforce_views.staff_csv, name="staff_csv"),
-    path("trends/", workforce_views.trends, name="trends"),
-    path("coverage/", workforce_views.coverage_view, name="coverage"),
+    path("staff/", reports_views.staff, name="staff"),
+    path("staff.csv", reports_views.staff_csv, name="staff_csv"),
+    path("trends/", reports_views.trends, name="trends"),
+    path("coverage/", reports_views.coverage_view, name="coverage"),
     path(
         "workers/<int:pk>/password/", workforce_views.worker_password, name="password"
     ),
@@ -39,8 +40,8 @@ park_patterns = [
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("audit/", workforce_views.audit, name="audit"),
-    path("training/", workforce_views.park_training, name="training"),
-    path("training.pdf", workforce_views.park_training_pdf, name="training_pdf"),
+    path("training/", reports_views.park_training, name="training"),
+    path("training.pdf", reports_views.park_training_pdf, name="training_pdf"),
 ]
 
 urlpatterns = [
@@ -49,7 +50,7 @@ urlpatterns = [
     path("", workforce_views.home, name="home"),
     path("me/", include((worker_patterns, "me"))),
     path("park/", include((park_patterns, "park"))),
-    path("county/", include("workforce.county_urls")),
+    path("county/", include("reports.county_urls")),
     path("payslips/<str:number>/", payroll_views.payslip_detail, name="payslip"),
     path("payslips/<str:number>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from payroll.audit import AuditedAdmin
+from audit.admin import AuditedAdmin
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     Client,
     PayPeriod,
     PayrollRun,
@@ -208,21 +207,6 @@ class AdjustmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for adjustment in queryset.select_related("period__park", "worker"):
             adjustment_delete(adjustment=adjustment, actor=request.user)
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action", "park"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WorkerIdentity)

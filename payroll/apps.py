@@ -7,6 +7,8 @@ class PayrollConfig(AppConfig):
     verbose_name = _("Payroll")
 
     def ready(self) -> None:
-        from payroll import signals
+        # The task modules register the tasks that services queue by name
+        # (payroll.queue); the signals connect payroll to workforce's models.
+        from payroll import signals, tasks  # noqa: F401
 
         signals.connect()

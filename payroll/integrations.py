@@ -17,8 +17,8 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
+from audit.services import audit_record
 from payroll.models import Project, WorkerIdentity, normalise_external_user
-from payroll.services import audit_record
 from workforce.models import Park, StaffAssignment, Worker
 from workforce.selectors import user_park_ids, user_roles
 

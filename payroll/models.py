@@ -512,33 +512,6 @@ class Adjustment(models.Model):
             raise ValidationError(errors)
 
 
-class AuditEvent(models.Model):
-    """Who changed what, when: rates, adjustments, periods, payslips (DESIGN)."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    park = models.ForeignKey(Park, on_delete=models.SET_NULL, null=True, blank=True)
-    action = models.CharField(max_length=50)
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=50)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_id}"
-
-
 class IdentityTool(models.TextChoices):
     LABEL_STUDIO = "labelstudio", _("Label Studio")
     CVAT = "cvat", _("CVAT")

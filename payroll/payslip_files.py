@@ -34,10 +34,11 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from audit.services import audit_record
 from payroll import pdf
 from payroll.models import PayPeriod, Payslip, PayslipLine
+from payroll.queue import RENDER_PAYSLIP_BUNDLE, enqueue_on_commit
 from payroll.selectors import PAY_STAFF, payslip_get, period_list
-from payroll.services import audit_record
 from workforce.selectors import user_roles
 
 logger = logging.getLogger(__name__)
@@ -337,13 +338,11 @@ class BundleStatus:
 def payslip_bundle_status(*, period: PayPeriod, queue: bool = True) -> BundleStatus:
     """The bundle of ``period`` if stored; else queue its build (on commit) when
     every PDF is there. Permission checks are the caller's (see ``_for_user``)."""
-    from payroll import tasks
-
     status = period_pdf_status(period=period)
     filename = f"payslips-{period.park.code}-{period.month:%Y-%m}.pdf"
     queued = False
     if status.bundle is None and queue and status.payslips and not status.pending:
-        transaction.on_commit(lambda: tasks.render_payslip_bundle.delay(period.pk))
+        enqueue_on_commit(RENDER_PAYSLIP_BUNDLE, period.pk)
         queued = True
     return BundleStatus(
         period_id=period.pk,

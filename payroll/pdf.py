@@ -34,8 +34,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from documents.fonts import FONT_NAME, cjk_font, cjk_text_font
 from payroll.engine import PENDING_LABEL, LineKind
-from payroll.fonts import FONT_NAME, cjk_font, cjk_text_font
 
 # Compressed streams stay binary: ASCII85 would make every file a quarter larger
 # and cost a fifth of the rendering time (bench/payslips.py).

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from payroll.calculation import calculate_chunk, month_bounds, period_workers
 from payroll.models import (
     ACTIVE_RUN_STATUSES,
@@ -32,7 +33,7 @@ from payroll.models import (
     RunChunk,
     RunStatus,
 )
-from payroll.services import audit_record
+from payroll.queue import CALCULATE_PERIOD, RENDER_PERIOD_PAYSLIPS, enqueue_on_commit
 from workforce.bounds import park_today
 from workforce.closing import check_open, park_close_through
 from workforce.models import Park, Worker, WorkSession
@@ -106,8 +107,6 @@ def payroll_run_start(
     The run and its chunks are written first; the task is queued when the
     transaction commits (``enqueue=False``: the caller runs the chunks).
     """
-    from payroll import tasks
-
     chunk_size = chunk_size or settings.PAYROLL_CHUNK_SIZE
     with transaction.atomic():
         period = _lock(period)
@@ -147,7 +146,7 @@ def payroll_run_start(
             after={"run": run.pk, "workers": len(worker_ids)},
         )
         if enqueue:
-            transaction.on_commit(lambda: tasks.calculate_period.delay(run.pk))
+            enqueue_on_commit(CALCULATE_PERIOD, run.pk)
     return run
 
 
@@ -277,10 +276,8 @@ def payroll_run_finish(*, run_id: int) -> PayrollRun:
     )
     if settings.PAYSLIP_PDF_AFTER_RUN:
         # R14: the PDFs of the new payslips, and the files of removed ones gone.
-        from payroll import tasks
-
         period_id = period.pk
-        transaction.on_commit(lambda: tasks.render_period_payslips.delay(period_id))
+        enqueue_on_commit(RENDER_PERIOD_PAYSLIPS, period_id)
     return run
 
 
@@ -336,14 +333,12 @@ def payroll_run_resume(*, run_id: int) -> int:
     by ``payroll_run_chunk``, so a payslip is never written twice. A run no
     longer active is left alone (0).
     """
-    from payroll import tasks
-
     with transaction.atomic():
         run = PayrollRun.objects.select_for_update().get(pk=run_id)
         if run.status not in ACTIVE_RUN_STATUSES:
             return 0
         todo = run.chunks.filter(done=False).count()
-        transaction.on_commit(lambda: tasks.calculate_period.delay(run_id))
+        enqueue_on_commit(CALCULATE_PERIOD, run_id)
     logger.info("payroll run %s resumed: %s chunks queued again", run_id, todo)
     return todo
 

@@ -2,14 +2,13 @@
 
 A worker sees their own rows; park staff (director, payroll officer, trainer)
 see their parks' rows; a county official sees no person's row at all (only the
-aggregates of ``workforce.reports``).
+aggregates of ``reports.county``).
 """
 
 from django.db.models import QuerySet
 
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     PayPeriod,
     PayrollRun,
     Payslip,
@@ -116,12 +115,3 @@ def quality_tier_list(*, user) -> QuerySet[QualityTier]:
     return QualityTier.objects.select_related("project").filter(
         project__in=project_list(user=user)
     )
-
-
-def audit_list(*, user) -> QuerySet[AuditEvent]:
-    if not (user.is_superuser or "director" in user_roles(user)):
-        return AuditEvent.objects.none()
-    qs = AuditEvent.objects.select_related("actor", "park")
-    if user.is_superuser:
-        return qs
-    return qs.filter(park_id__in=user_park_ids(user))

@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
-    AuditEvent,
     Client,
     Project,
     QualityTier,
@@ -38,27 +38,6 @@ DEFAULT_TIERS = (
     (Decimal("90.00"), Decimal("0.80"), "below_standard"),
     (Decimal("0.00"), Decimal("0.00"), "rejected"),
 )
-
-
-def _jsonable(value):
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
-
-
-def audit_record(
-    *, actor, park, action: str, obj, before=None, after=None
-) -> AuditEvent:
-    """Keep who changed what and when (DESIGN: roles and data protection)."""
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        park=park,
-        action=action,
-        object_type=obj._meta.model_name,
-        object_id=str(obj.pk),
-        before={k: _jsonable(v) for k, v in before.items()} if before else None,
-        after={k: _jsonable(v) for k, v in after.items()} if after else None,
-    )
 
 
 def client_create(*, code: str, name: str) -> Client:

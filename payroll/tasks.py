@@ -1,7 +1,7 @@
 """Celery tasks: thin, by id; the logic lives in payroll.periods."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -12,7 +12,6 @@ from django.db import InterfaceError, OperationalError
 
 from payroll import payslip_files, periods
 from payroll.calculation import previous_month
-from workforce import training, training_pdf
 from workforce.models import Park
 
 logger = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ def refresh_current_month() -> list[int]:
     return started
 
 
-# --- payslip PDFs (R14) and training reports (R15) ------------------------------
+# --- payslip PDFs (R14) ------------------------------
 
 
 @shared_task(name="payroll.render_period_payslips", bind=True, **RETRY)
@@ -147,25 +146,3 @@ def render_payslips(self, payslip_ids: list[int], period_id: int | None = None) 
 def render_payslip_bundle(self, period_id: int) -> str | None:
     """The director's bundle of a period's payslips (None while PDFs pending)."""
     return payslip_files.payslip_bundle_build(period_id=period_id)
-
-
-@shared_task(name="training.monthly_reports", bind=True, **RETRY)
-def training_monthly_reports(self) -> list[str]:
-    """Beat, on the 1st: every park's training report as of last month's end."""
-    stored = []
-    for park in Park.objects.all():
-        today = datetime.now(ZoneInfo(park.time_zone)).date()
-        as_of = today.replace(day=1) - timedelta(days=1)
-        stored.append(training_pdf.training_report_store(park=park, as_of=as_of))
-    return stored
-
-
-@shared_task(name="training.qualify", bind=True, **RETRY)
-def training_qualify(self) -> int:
-    """Beat, daily: R15.1 for yesterday in every park, promoting who qualified
-    (R15.2, junior from today)."""
-    promoted = 0
-    for park in Park.objects.all():
-        yesterday = datetime.now(ZoneInfo(park.time_zone)).date() - timedelta(days=1)
-        promoted += len(training.training_qualify(park=park, day=yesterday))
-    return promoted

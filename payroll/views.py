@@ -1,8 +1,10 @@
+import hashlib
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count
@@ -10,12 +12,14 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from documents import charts
 from payroll import payslip_files
 from payroll import periods as period_services
+from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import AdjustmentKind, PayPeriod, Payslip, PayslipLine, TaskType
 from payroll.selectors import (
     PARK_STAFF,
@@ -29,9 +33,82 @@ from payroll.selectors import (
 from payroll.services import rate_card_create
 from workforce.access import role_required, staff_park
 from workforce.forms import IsoDateInput
-from workforce.models import SkillLevel
+from workforce.models import SkillLevel, Worker
 from workforce.selectors import user_roles, worker_list
 from workforce.views import month_options, own_worker, parse_month
+
+# --- worker: earnings ---------------------------------------------------
+
+
+CHART_SECONDS = 3600
+
+
+def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
+    """Gross and net pay by month (the current estimate included) as SVG.
+
+    Drawing it costs more than the rest of the page, so with ``worker`` the SVG
+    is cached under the worker, the language and the very figures it shows:
+    new figures make a new key, so nothing is ever shown stale.
+    """
+    months = {m: (g, n) for m, g, n in history}
+    if estimate.is_estimate and estimate.units:
+        months[estimate.month] = (estimate.taxable, estimate.net)
+    if not months:
+        return ""
+    keys = sorted(months)[-12:]
+    cache_key = None
+    if worker is not None:
+        figures = ";".join(f"{m:%Y%m}:{months[m][0]}:{months[m][1]}" for m in keys)
+        digest = hashlib.sha256(figures.encode()).hexdigest()[:32]
+        cache_key = f"earnings-chart:{worker.id}:{get_language()}:{digest}"
+        svg = cache.get(cache_key)
+        if svg is not None:
+            return svg
+    chart = charts.bar_chart(
+        categories=[f"{m:%m}" for m in keys],
+        series=[
+            charts.Series(_("Gross"), tuple(months[m][0] for m in keys)),
+            charts.Series(_("Net"), tuple(months[m][1] for m in keys)),
+        ],
+        title=_("Pay by month (yuan)"),
+        width=360,
+        height=170,
+    )
+    svg = chart.svg()
+    if cache_key is not None:
+        cache.set(cache_key, svg, CHART_SECONDS)
+    return svg
+
+
+@role_required("worker")
+@require_GET
+def worker_home(request):
+    """Today and this month so far; earnings by day and project; 12 months."""
+    worker = own_worker(request)
+    month = parse_month(request.GET.get("month"))
+    view = month_view(worker=worker, month=month)
+    today = timezone.localdate()
+    today_minutes, open_session = day_sessions(worker=worker, day=today)
+    history = earnings_history(worker=worker)
+    return render(
+        request,
+        "worker/home.html",
+        {
+            "worker": worker,
+            "estimate": view.estimate,
+            "month_key": view.key,
+            "hint": view.hint,
+            "breakdown": view.breakdown,
+            "today": today,
+            "today_hours": today_minutes / 60,
+            "history": history,
+            "history_chart": history_chart(history, view.estimate, worker=worker),
+            "months": month_options(),
+            "month": month,
+            "open_session": open_session,
+        },
+    )
+
 
 # --- worker: payslips -------------------------------------------------------
 

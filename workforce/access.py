@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
+from workforce.models import Park
 from workforce.selectors import user_park_ids, user_roles
 
 STAFF_ROLES = {"director", "payroll_officer", "trainer"}
@@ -47,8 +48,6 @@ def home_url_name(user) -> str | None:
 
 def staff_park(request):
     """The park a staff user is looking at: ``?park=`` among theirs, or the first."""
-    from workforce.models import Park
-
     ids = user_park_ids(request.user)
     if not ids:
         raise Http404

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from payroll.audit import AuditedAdmin
+from audit.admin import AuditedAdmin
 from workforce.closing import MONTH_CLOSED, is_closed
 from workforce.models import (
     Park,

@@ -3,11 +3,14 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from workforce.closing import check_open
 from workforce.models import (
     SESSION_OVERLAP,
@@ -292,11 +295,6 @@ def worker_set_password(*, worker: Worker, password: str, actor) -> None:
     Creates the login when the worker has none; the password itself is never
     recorded, only that it was set, by whom and when.
     """
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from payroll.services import audit_record
-
     user = worker.user
     if user is None or user.pk is None:
         user = get_user_model().objects.create(username=worker.employee_no.lower())

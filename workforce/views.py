@@ -1,31 +1,29 @@
-import csv
-import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from payroll import charts
-from payroll.earnings import day_sessions, earnings_history, month_view
-from payroll.models import PayPeriod
+from audit.selectors import audit_list
 from workforce import bounds
 from workforce.access import home_url_name, role_required, staff_park
 from workforce.forms import NewPasswordForm, SessionForm
-from workforce.metrics import coverage, park_trends, payslip_warnings, staff_metrics
-from workforce.models import Contract, SkillLevel, Worker
-from workforce.selectors import user_roles, work_session_list, worker_list
+from workforce.models import Worker
+from workforce.selectors import (
+    user_park_ids,
+    user_roles,
+    work_session_list,
+    worker_list,
+)
 from workforce.services import (
     CLOCK_IN_CANCELLED,
     work_session_clock_in,
@@ -34,8 +32,6 @@ from workforce.services import (
     work_session_update,
     worker_set_password,
 )
-
-STAFF_PAGE_SIZE = 50
 
 
 @require_GET
@@ -88,79 +84,6 @@ def month_options(count: int = 12) -> list[date]:
         months.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
     return months
-
-
-# --- worker ----------------------------------------------------------------
-
-
-CHART_SECONDS = 3600
-
-
-def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
-    """Gross and net pay by month (the current estimate included) as SVG.
-
-    Drawing it costs more than the rest of the page, so with ``worker`` the SVG
-    is cached under the worker, the language and the very figures it shows:
-    new figures make a new key, so nothing is ever shown stale.
-    """
-    months = {m: (g, n) for m, g, n in history}
-    if estimate.is_estimate and estimate.units:
-        months[estimate.month] = (estimate.taxable, estimate.net)
-    if not months:
-        return ""
-    keys = sorted(months)[-12:]
-    cache_key = None
-    if worker is not None:
-        figures = ";".join(f"{m:%Y%m}:{months[m][0]}:{months[m][1]}" for m in keys)
-        digest = hashlib.sha256(figures.encode()).hexdigest()[:32]
-        cache_key = f"earnings-chart:{worker.id}:{get_language()}:{digest}"
-        svg = cache.get(cache_key)
-        if svg is not None:
-            return svg
-    chart = charts.bar_chart(
-        categories=[f"{m:%m}" for m in keys],
-        series=[
-            charts.Series(_("Gross"), tuple(months[m][0] for m in keys)),
-            charts.Series(_("Net"), tuple(months[m][1] for m in keys)),
-        ],
-        title=_("Pay by month (yuan)"),
-        width=360,
-        height=170,
-    )
-    svg = chart.svg()
-    if cache_key is not None:
-        cache.set(cache_key, svg, CHART_SECONDS)
-    return svg
-
-
-@role_required("worker")
-@require_GET
-def worker_home(request):
-    """Today and this month so far; earnings by day and project; 12 months."""
-    worker = own_worker(request)
-    month = parse_month(request.GET.get("month"))
-    view = month_view(worker=worker, month=month)
-    today = timezone.localdate()
-    today_minutes, open_session = day_sessions(worker=worker, day=today)
-    history = earnings_history(worker=worker)
-    return render(
-        request,
-        "worker/home.html",
-        {
-            "worker": worker,
-            "estimate": view.estimate,
-            "month_key": view.key,
-            "hint": view.hint,
-            "breakdown": view.breakdown,
-            "today": today,
-            "today_hours": today_minutes / 60,
-            "history": history,
-            "history_chart": history_chart(history, view.estimate, worker=worker),
-            "months": month_options(),
-            "month": month,
-            "open_session": open_session,
-        },
-    )
 
 
 @role_required("worker")
@@ -267,192 +190,6 @@ def _form_errors(form, exc: ValidationError, request) -> None:
                 messages.error(request, error)
 
 
-# --- director and payroll officer -----------------------------------------
-
-
-def _staff_rows(request, park, month):
-    params = request.GET
-    return staff_metrics(
-        park=park,
-        month=month,
-        sort=params.get("sort", "name"),
-        team=params.get("team") or None,
-        skill=params.get("skill") or None,
-        contract=params.get("contract") or None,
-        search=params.get("q") or None,
-        live=params.get("live") == "1",
-    )
-
-
-@role_required("director", "payroll_officer")
-@require_GET
-def staff(request):
-    """Staff metrics for a month: sortable, filterable, searchable, paginated."""
-    park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
-    rows = _staff_rows(request, park, month)
-    page = Paginator(rows, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
-    warnings = payslip_warnings(
-        park=park, month=month, worker_ids=[w.id for w in page.object_list]
-    )
-    for worker in page.object_list:
-        worker.warning_list = warnings.get(worker.id, [])
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
-    period = PayPeriod.objects.filter(park=park, month=month).first()
-    return render(
-        request,
-        "park/staff.html",
-        {
-            "park": park,
-            "month": month,
-            "period": period,
-            "live": request.GET.get("live") == "1",
-            "months": month_options(),
-            "page": page,
-            "sort": request.GET.get("sort", "name"),
-            "columns": [
-                ("name", _("Name")),
-                ("employee_no", _("Number")),
-                ("team", _("Team")),
-                ("contract", _("Contract")),
-                ("skill", _("Skill level")),
-                ("hours", _("Hours")),
-                ("units", _("Units")),
-                ("uph", _("Units/hour")),
-                ("accuracy", _("Accuracy %")),
-                ("gross", _("Gross pay")),
-            ],
-            "numeric": {"hours", "units", "uph", "accuracy", "gross"},
-            "can_reset": "director" in user_roles(request.user),
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
-            "teams": park.teams.order_by("name").values_list("name", flat=True),
-            "skills": SkillLevel.choices,
-            "contracts": Contract.choices,
-        },
-    )
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-@role_required("director", "payroll_officer")
-@require_GET
-def staff_csv(request):
-    """The same table, every row, as CSV (streamed)."""
-    park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
-    rows = _staff_rows(request, park, month)
-    writer = csv.writer(_Echo())
-    header = [
-        _("Employee number"),
-        _("Name"),
-        _("Team"),
-        _("Contract"),
-        _("Skill level"),
-        _("Hours"),
-        _("Units"),
-        _("Units per hour"),
-        _("Accuracy"),
-        _("Gross pay"),
-    ]
-
-    def lines():
-        yield "\ufeff"  # so that spreadsheet programs read UTF-8 Chinese names
-        yield writer.writerow(header)
-        for w in rows.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    w.employee_no,
-                    w.name,
-                    w.team.name if w.team else "",
-                    w.get_contract_display(),
-                    w.skill or "",
-                    f"{w.minutes / 60:.2f}",
-                    w.units,
-                    f"{w.units_per_hour:.1f}" if w.units_per_hour is not None else "",
-                    f"{w.accuracy:.2f}" if w.accuracy is not None else "",
-                    w.gross if w.gross is not None else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="staff-{park.code}-{month:%Y-%m}.csv"'
-    )
-    return response
-
-
-@role_required("director", "payroll_officer")
-@require_GET
-def trends(request):
-    """Headcount, hours, units, accuracy and payroll cost by month, as charts."""
-    park = staff_park(request)
-    rows = park_trends(park=park)
-    months = [f"{t.month:%Y-%m}" for t in rows]
-    figures = [
-        (_("Headcount (payslips)"), [t.headcount for t in rows], "bar"),
-        (_("Hours worked"), [t.hours for t in rows], "bar"),
-        (_("Units"), [t.units for t in rows], "bar"),
-        (_("Average accuracy (%)"), [t.accuracy for t in rows], "line"),
-        (_("Payroll cost, gross (yuan)"), [t.payroll_cost for t in rows], "bar"),
-    ]
-    chart_list = []
-    if rows:
-        for title, values, kind in figures:
-            build = charts.line_chart if kind == "line" else charts.bar_chart
-            chart = build(
-                categories=months,
-                series=[charts.Series(title, tuple(values))],
-                title=title,
-                legend=False,
-            )
-            chart_list.append((title, chart.svg()))
-    return render(
-        request,
-        "park/trends.html",
-        {"park": park, "trends": rows, "charts": chart_list},
-    )
-
-
-@role_required("director", "payroll_officer")
-@require_GET
-def coverage_view(request):
-    """Hour of day × weekday: how many people work, on average."""
-    park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
-    cov = coverage(park=park, month=month)
-    weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    rows = []
-    for name, cells in zip(weekdays, cov.cells, strict=True):
-        rows.append(
-            (
-                name,
-                [
-                    (value, int(100 * value / cov.peak) if cov.peak else 0)
-                    for value in cells
-                ],
-            )
-        )
-    return render(
-        request,
-        "park/coverage.html",
-        {
-            "park": park,
-            "month": month,
-            "months": month_options(),
-            "rows": rows,
-            "hours": range(24),
-            "peak": cov.peak,
-        },
-    )
-
-
 @role_required("director")
 @require_http_methods(["GET", "POST"])
 def worker_password(request, pk: int):
@@ -488,10 +225,12 @@ def worker_password(request, pk: int):
 @require_GET
 def audit(request):
     """Who changed what, when: the park's audit trail (read-only)."""
-    from payroll.selectors import audit_list
-
     park = staff_park(request)
-    events = audit_list(user=request.user).filter(park=park)
+    events = audit_list(
+        user=request.user,
+        roles=user_roles(request.user),
+        park_ids=user_park_ids(request.user),
+    ).filter(park=park)
     action = request.GET.get("action")
     if action:
         events = events.filter(action=action)
@@ -503,85 +242,3 @@ def audit(request):
         "park/audit.html",
         {"park": park, "page": page, "query": query.urlencode(), "action": action},
     )
-
-
-# --- training (R15) ---------------------------------------------------------
-
-
-@role_required("worker")
-@require_GET
-def worker_training(request):
-    """The worker's own training progress, with the charts of the PDF report."""
-    from workforce import training, training_pdf
-
-    worker = own_worker(request)
-    try:
-        progress = training.trainee_progress(user=request.user, worker_id=worker.id)
-    except Worker.DoesNotExist:
-        progress = None
-    charts_svg = []
-    if progress is not None and progress.weeks:
-        charts_svg = [c.svg() for c in training_pdf.trainee_charts(progress, web=True)]
-    return render(
-        request,
-        "worker/training.html",
-        {
-            "worker": worker,
-            "progress": progress,
-            "charts": charts_svg,
-            "thresholds": training.THRESHOLDS,
-        },
-    )
-
-
-@role_required("director", "payroll_officer", "trainer")
-@require_GET
-def park_training(request):
-    """Cohort progress, who is close to qualifying, and every trainee."""
-    from workforce import training, training_pdf
-
-    park = staff_park(request)
-    cohort = request.GET.get("cohort") or None
-    reports = training.training_reports(
-        user=request.user, park_id=park.id, cohort=cohort
-    )
-    report = reports[0] if reports else None
-    cohorts = []
-    if report is not None:
-        for c in report.cohorts:
-            svgs = (
-                [ch.svg() for ch in training_pdf.cohort_charts(c, web=True)]
-                if c.weeks
-                else []
-            )
-            cohorts.append((c, svgs))
-    return render(
-        request,
-        "park/training.html",
-        {
-            "park": park,
-            "report": report,
-            "cohorts": cohorts,
-            "cohort": cohort,
-            "thresholds": training.THRESHOLDS,
-        },
-    )
-
-
-@role_required("director", "payroll_officer", "trainer")
-@require_GET
-def park_training_pdf(request):
-    from django.http import HttpResponse
-
-    from workforce import training, training_pdf
-
-    park = staff_park(request)
-    cohort = request.GET.get("cohort") or None
-    report = training.training_report(park=park, cohort=cohort)
-    response = HttpResponse(
-        training_pdf.render_training_report(report), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="training-{park.code}-{report.as_of:%Y-%m-%d}.pdf"'
-    )
-    return response

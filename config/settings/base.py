@@ -46,8 +46,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "audit",
     "workforce",
     "payroll",
+    "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +178,7 @@ SPECTACULAR_SETTINGS = {
         "IdentityToolEnum": "payroll.models.IdentityTool",
     },
 }
-# Largest file the import API accepts (payroll/imports.py, docs/imports.md).
+# Largest file the import API accepts (payroll/imports/, docs/imports.md).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "20")) * 2**20
 
 # Celery: Redis when REDIS_URL is set; otherwise tasks run in-process.

@@ -11,9 +11,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     PayPeriod,
     PeriodStatus,
     RateCard,

@@ -17,6 +17,7 @@ from payroll import periods
 from payroll.calculation import month_bounds
 from payroll.models import PayPeriod, WorkRecord
 from payroll.services import work_record_delete
+from payroll.templatetags.parkpay import CARRIED_FORWARD_SI_TAX
 from tests.factories import (
     add_record,
     calculate,
@@ -26,7 +27,6 @@ from tests.factories import (
 )
 from workforce.closing import MONTH_CLOSED
 from workforce.services import work_session_log, work_session_update
-from workforce.templatetags.parkpay import CARRIED_FORWARD_SI_TAX
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db

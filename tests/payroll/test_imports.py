@@ -1,4 +1,4 @@
-"""Imports of completed work (payroll/imports.py, docs/imports.md): the ParkPay
+"""Imports of completed work (payroll/imports/, docs/imports.md): the ParkPay
 CSV, Label Studio exports and CVAT quality reports; all-or-nothing per file,
 idempotent on (source, external id), a clear report and never a crash."""
 
@@ -14,12 +14,12 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 from django.utils import translation
 
+from audit.models import AuditEvent
 from payroll import imports, periods
 from payroll.integrations import worker_identity_create
 from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
-    AuditEvent,
     WorkerIdentity,
     WorkRecord,
 )

@@ -16,9 +16,9 @@ from django.test import TestCase
 from pypdf import PdfReader
 
 from config import celery_app
+from documents.fonts import FONT_SHA256, font_embedded, font_path
 from payroll import payslip_files, periods, tasks
 from payroll.engine import LineKind
-from payroll.fonts import FONT_SHA256, font_embedded, font_path
 from payroll.models import PayPeriod, Payslip, PayslipLine
 from payroll.pdf import money, render_bundle, render_payslip
 from tests import factories

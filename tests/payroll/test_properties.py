@@ -20,11 +20,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.models import AuditEvent
 from payroll import periods
 from payroll.calculation import RESULT_FIELDS, compute_chunk, local_midnight
 from payroll.models import (
     Adjustment,
-    AuditEvent,
     PayrollRun,
     Payslip,
     RateCard,

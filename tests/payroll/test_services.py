@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from payroll.models import ACCURACY_RANGE, AuditEvent, RateCard, WorkRecord
+from audit.models import AuditEvent
+from payroll.models import ACCURACY_RANGE, RateCard, WorkRecord
 from payroll.services import rate_card_create, work_record_create
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,21 @@
+"""Reads of the audit trail: the director's audit page."""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from audit.models import AuditEvent
+
+
+def audit_list(
+    *, user, roles: Iterable[str], park_ids: Iterable[int]
+) -> QuerySet[AuditEvent]:
+    """The events a reader may see: everything for a superuser, their parks'
+    events for a director (``roles`` and ``park_ids`` are the reader's, as the
+    workforce knows them), nothing for anyone else."""
+    if not (user.is_superuser or "director" in roles):
+        return AuditEvent.objects.none()
+    qs = AuditEvent.objects.select_related("actor", "park")
+    if user.is_superuser:
+        return qs
+    return qs.filter(park_id__in=list(park_ids))

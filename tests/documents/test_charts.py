@@ -1,0 +1,143 @@
+"""The chart module: one reportlab drawing, embedded in a PDF and as inline SVG,
+with the series it drew."""
+
+import io
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Circle, PolyLine, Rect
+from reportlab.pdfgen.canvas import Canvas
+
+from documents.charts import (
+    NO_DATA,
+    Series,
+    bar_chart,
+    heat_map,
+    line_chart,
+    nice_ticks,
+    threshold,
+)
+
+WEEKS = ("W1", "W2", "W3", "W4", "W5")
+
+
+def shapes(chart, kind):
+    return [s for s in chart.drawing.getContents() if isinstance(s, kind)]
+
+
+def accuracy_chart():
+    return line_chart(
+        categories=WEEKS,
+        series=[
+            Series(
+                "准确率 Accuracy",
+                (
+                    Decimal("86.5"),
+                    Decimal("90.1"),
+                    None,
+                    Decimal("95.2"),
+                    Decimal("97"),
+                ),
+            ),
+            threshold("合格线 95.00", Decimal("95.00"), len(WEEKS)),
+        ],
+        title="马小花 准确率 Accuracy",
+    )
+
+
+def test_line_chart_keeps_the_series_it_drew():
+    """The chart returns its values as given; a None is a gap (two lines), each
+    value has a marker, the threshold is one dashed line without markers."""
+    chart = accuracy_chart()
+    assert chart.values("准确率 Accuracy")[2] is None
+    assert chart.values("合格线 95.00") == (Decimal("95.00"),) * 5
+    lines = shapes(chart, PolyLine)
+    assert len(lines) == 3  # W1–W2, W4–W5, the threshold
+    assert sum(1 for line in lines if line.strokeDashArray) == 1
+    assert len(shapes(chart, Circle)) == 4
+    with pytest.raises(KeyError):
+        chart.values("nothing")
+
+
+def test_points_are_placed_by_value():
+    """A higher value is drawn higher; equal values at equal heights."""
+    chart = line_chart(
+        categories=("a", "b", "c"),
+        series=[Series("s", (1, 3, 3))],
+        legend=False,
+    )
+    ys = [circle.cy for circle in shapes(chart, Circle)]
+    assert ys[0] < ys[1] == ys[2]
+
+
+def test_length_mismatch_is_refused():
+    """Every series needs one value per category."""
+    with pytest.raises(ValueError, match="2 values for 3 categories"):
+        line_chart(categories=("a", "b", "c"), series=[Series("s", (1, 2))])
+
+
+def test_empty_chart_says_no_data():
+    """Without values the drawing says so instead of drawing axes."""
+    chart = line_chart(categories=WEEKS, series=[Series("s", (None,) * 5)])
+    texts = [s.text for s in chart.drawing.getContents() if hasattr(s, "text")]
+    assert NO_DATA in texts and not shapes(chart, PolyLine)
+
+
+def test_nice_ticks_cover_the_range():
+    """Ticks are round numbers spanning the data."""
+    ticks = nice_ticks(86.5, 97.0)
+    assert ticks[0] <= 86.5 and ticks[-1] >= 97.0
+    assert ticks == [85.0, 87.5, 90.0, 92.5, 95.0, 97.5]
+    assert nice_ticks(5, 5)[0] < 5 < nice_ticks(5, 5)[-1]
+
+
+def test_svg_is_inline_and_well_formed():
+    """The SVG has no XML prolog, parses, carries the title and the Chinese
+    text, uses browser fonts, and two charts on one page have distinct ids."""
+    first, second = (
+        accuracy_chart().svg(),
+        line_chart(
+            categories=WEEKS, series=[Series("s", (1, 2, 3, 4, 5))], title="other"
+        ).svg(),
+    )
+    assert first.startswith("<svg ") and "<?xml" not in first
+    root = ET.fromstring(first)
+    assert root.tag.endswith("svg")
+    assert "马小花 准确率 Accuracy" in first and 'role="img"' in first
+    assert "ParkPayCJK" not in first and "PingFang SC" in first
+    clip = [e.get("id") for e in root.iter() if e.tag.endswith("clipPath")]
+    clip2 = [
+        e.get("id") for e in ET.fromstring(second).iter() if e.tag.endswith("clipPath")
+    ]
+    assert clip and clip2 and clip != clip2
+
+
+def test_same_drawing_embeds_in_a_pdf():
+    """The drawing goes into a PDF as vector graphics with its (Chinese) text."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    renderPDF.draw(accuracy_chart().drawing, canvas, 40, 500)
+    canvas.save()
+    text = PdfReader(io.BytesIO(buffer.getvalue())).pages[0].extract_text()
+    assert "马小花 准确率 Accuracy" in text and "W5" in text
+
+
+def test_bar_chart_and_heat_map():
+    """Bars start at zero, one per value; a heat map's rows are its series."""
+    bars = bar_chart(
+        categories=("2026-01", "2026-02"),
+        series=[Series("工时 Hours", (10, 12)), Series("人数 People", (3, None))],
+    )
+    assert len([r for r in shapes(bars, Rect)]) == 3
+    assert bars.values("人数 People") == (3, None)
+    grid = heat_map(
+        rows=("周一 Mon", "周二 Tue"),
+        columns=tuple(f"{h:02d}" for h in range(24)),
+        values=[[h % 5 for h in range(24)], [None] * 24],
+    )
+    assert grid.values("周一 Mon")[:5] == (0, 1, 2, 3, 4)
+    assert len(shapes(grid, Rect)) == 48
+    assert grid.svg().startswith("<svg ")
