@@ -1,6 +1,6 @@
 """Pure payroll computation: one worker, one period.
 
-Implements the pay rules of ``PAYROLL_RULES.md`` that need no database: R2
+Implements the pay rules of ``docs/pay-rules.md`` that need no database: R2
 (money), R4.2-R4.4 (quality tiers), R5 (piece pay), R7 (minimum wage top-up),
 R9 (adjustments), R10 (social insurance), R11 (cumulative income tax) and R12
 (net pay and carrying forward). The service layer loads the inputs, prices the

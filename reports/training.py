@@ -66,7 +66,7 @@ from workforce.services import worker_set_skill_level
 
 logger = logging.getLogger(__name__)
 
-# Policy defaults of R15.1 (PAYROLL_RULES.md); a park's own values would
+# Policy defaults of R15.1 (docs/pay-rules.md); a park's own values would
 # replace these once parks keep training policy.
 WINDOW_WORKING_DAYS = 10
 MIN_REVIEWED_UNITS = 500

@@ -1,4 +1,4 @@
-"""Tests of the pure pay engine (PAYROLL_RULES.md R2, R4, R5, R7, R9-R12).
+"""Tests of the pure pay engine (docs/pay-rules.md R2, R4, R5, R7, R9-R12).
 
 Figures are computed by hand in the docstrings or comments; rule numbers are in
 the test names.
