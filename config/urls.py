@@ -4,9 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
-    SpectacularSwaggerView,
+    SpectacularSwaggerSplitView,
 )
 
+from config.api_docs import staff_only_unless_public
 from payroll import views as payroll_views
 from workforce import views as workforce_views
 
@@ -65,11 +66,22 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payroll.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/schema/",
+        staff_only_unless_public(SpectacularAPIView.as_view()),
+        name="schema",
+    ),
+    # The split view serves its start script from a URL: no inline script.
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema"),
+        staff_only_unless_public(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
         name="api-docs",
     ),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        staff_only_unless_public(SpectacularRedocView.as_view(url_name="schema")),
+        name="redoc",
+    ),
 ]
