@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 
 from config.api_docs import staff_only_unless_public
 from payroll import views as payroll_views
+from workforce import two_factor_views
 from workforce import views as workforce_views
 
 worker_patterns = [
@@ -54,6 +55,8 @@ urlpatterns = [
     path("payslips/<str:number>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", two_factor_views.setup, name="two_factor"),
+    path("accounts/two-factor/code/", two_factor_views.code, name="two_factor_code"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

@@ -34,6 +34,14 @@ class Park(models.Model):
     county = models.CharField(_("county"), max_length=100)
     township = models.CharField(_("township"), max_length=100)
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai")
+    require_2fa = models.BooleanField(
+        _("require two-factor login"),
+        default=False,
+        help_text=_(
+            "Directors, payroll officers and county officials of the park must "
+            "set up a code from an authenticator app before any staff page."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]

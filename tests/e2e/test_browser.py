@@ -114,3 +114,12 @@ def test_api_docs_render_for_the_director(browser, demo):
     page.context.close()
     # Redoc's footer logo is on its CDN: blocked, as nothing comes from outside.
     CSP_VIOLATIONS[:] = [v for v in CSP_VIOLATIONS if "https://cdn.redoc.ly/" not in v]
+
+
+def test_two_factor_setup_page_shows_its_qr_code(browser, demo):
+    """The setup page's QR code is drawn by ParkPay and shown under the CSP."""
+    page = sign_in(browser, demo, "director")
+    page.goto(f"{demo.url}/accounts/two-factor/")
+    assert page.locator("figure.qr svg").is_visible()
+    assert "otpauth://totp/" in page.content()
+    page.context.close()
