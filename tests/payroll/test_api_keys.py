@@ -82,7 +82,7 @@ def test_plain_tokens_are_hashed_by_the_migration(park):
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
-            "user_id integer NOT NULL, created datetime NOT NULL)"
+            "user_id integer NOT NULL, created timestamp NOT NULL)"
         )
         cursor.execute(
             "INSERT INTO authtoken_token VALUES (%s, %s, %s)",
