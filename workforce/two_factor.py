@@ -1,13 +1,15 @@
 """Two-factor login (TOTP, django-otp) for staff: directors, payroll officers
 and county officials.
 
-Optional for each of them, required by a park with ``Park.require_2fa``. Once
+Optional for each of them, required by a park with ``Park.require_2fa``, and
+for users of the admin with ``settings.ADMIN_REQUIRES_2FA`` (production). Once
 a person has a confirmed device, their login asks for its code after the
 password. What a login must still do ("verify", "setup" or "none") is decided
 when they log in and kept in their session, so pages cost no extra queries;
 a park's new requirement applies from its staff's next login.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,9 +28,15 @@ TOO_MANY_TRIES = _("Too many wrong codes. Wait a little, then try again.")
 
 
 def is_two_factor_staff(user) -> bool:
-    """Whether ``user`` holds a staff role that may use two-factor login (read
-    without the per-request role cache, which a login must not fill)."""
+    """Whether ``user`` may use two-factor login: a staff role (read without
+    the per-request role cache, which a login must not fill) or the admin."""
+    if user.is_staff or user.is_superuser:
+        return True
     return user.groups.filter(name__in=STAFF_ROLES).exists()
+
+
+def _admin_requires_2fa(user) -> bool:
+    return (user.is_staff or user.is_superuser) and settings.ADMIN_REQUIRES_2FA
 
 
 def confirmed_device(user) -> TOTPDevice | None:
@@ -40,6 +48,8 @@ def two_factor_step(user) -> str:
     set up a device first (``SETUP``) or nothing (``NONE``)."""
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return VERIFY
+    if _admin_requires_2fa(user):
+        return SETUP
     if (
         is_two_factor_staff(user)
         and Park.objects.filter(staff__user=user, require_2fa=True).exists()

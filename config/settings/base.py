@@ -153,6 +153,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Two-factor login (workforce/two_factor.py): the issuer authenticator apps show.
 OTP_TOTP_ISSUER = "ParkPay"
+# Users of the admin (Django staff, superusers) must use two-factor login.
+ADMIN_REQUIRES_2FA = env_bool("ADMIN_REQUIRES_2FA", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -98,3 +98,16 @@ def test_wrong_codes_are_throttled():
     again = client.post(VERIFY, {"code": code_of(device)})
     assert str(two_factor.TOO_MANY_TRIES) in again.content.decode()
     assert client.get("/park/staff/").status_code == 302
+
+
+def test_admin_users_must_set_up_two_factor_where_required(settings):
+    """With ``ADMIN_REQUIRES_2FA`` (production), a superuser reaches neither
+    the admin nor any page before setting up a device."""
+    settings.ADMIN_REQUIRES_2FA = True
+    admin = make_user()
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = logged_in(admin)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith(SETUP)
+    assert client.get(SETUP).status_code == 200
