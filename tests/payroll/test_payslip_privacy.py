@@ -5,11 +5,13 @@ import importlib
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client, override_settings
 from django.urls import clear_url_caches
 
 import config.urls
-from payroll import periods
+from payroll import payslip_files, periods
 from payroll.models import Payslip
 from tests.factories import (
     add_record,
@@ -88,3 +90,21 @@ def test_another_persons_payslip_pdf_is_404(slips):
     stranger = Client()
     stranger.force_login(make_user("director", park=make_park()))
     assert stranger.get(f"/payslips/{mine.number}/pdf/").status_code == 404
+
+
+def test_a_file_under_its_old_guessable_name_moves_when_downloaded(slips):
+    """A payslip stored before names had a token is rendered again under its
+    new name the first time it is downloaded; the old name is left behind."""
+    mine, _theirs = slips
+    new_name = mine.pdf.name
+    old_name = f"{new_name.rsplit('/', 1)[0]}/{mine.number}.pdf"
+    default_storage.save(old_name, ContentFile(b"%PDF-old"))
+    Payslip.objects.filter(pk=mine.pk).update(pdf=old_name)
+    name, handle = payslip_files.payslip_pdf_for_user(user=mine.worker.user, pk=mine.pk)
+    with handle:
+        assert handle.read()[:5] == b"%PDF-" and name == f"{mine.number}.pdf"
+    mine.refresh_from_db()
+    assert mine.pdf.name == new_name
+    assert payslip_files.payslip_pdfs_cleanup(period=mine.period) == [
+        f"{mine.number}.pdf"
+    ]
