@@ -3,6 +3,7 @@ from django.contrib import admin
 from audit.admin import AuditedAdmin
 from payroll.models import (
     Adjustment,
+    ApiKey,
     Client,
     PayPeriod,
     PayrollRun,
@@ -223,3 +224,24 @@ class WorkerIdentityAdmin(AuditedAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made (and shown, once) by the director's API call; here they
+    are only listed, by prefix: neither the key nor its hash is shown."""
+
+    list_display = ["prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "user__username"]
+    fields = ["prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

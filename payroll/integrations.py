@@ -3,22 +3,27 @@ annotation tools the park imports from (Label Studio, CVAT).
 
 An integration is a login of its own, not a person: a user in the
 ``integration`` group, assigned to exactly one park by a ``StaffAssignment``,
-with no password and one DRF token. It may import work into its park's
+with no password and one API key. It may import work into its park's
 projects and nothing else; a director creates and revokes it.
+
+An API key is shown once, when it is made; only its SHA-256 is kept
+(``ApiKey``), with its first characters to recognise it by.
 """
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import Token
 
 from audit.services import audit_record
-from payroll.models import Project, WorkerIdentity, normalise_external_user
+from payroll.models import ApiKey, Project, WorkerIdentity, normalise_external_user
 from workforce.models import Park, StaffAssignment, Worker
 from workforce.selectors import user_park_ids, user_roles
 
@@ -35,6 +40,14 @@ IMPORT_FORBIDDEN = _(
 INTEGRATION_NAME_REQUIRED = _("Give the integration a name.")
 ALREADY_REVOKED = _("This API key was revoked already.")
 IDENTITY_TAKEN = _("%(tool)s user %(user)s is mapped to %(worker)s already.")
+
+API_KEY_PREFIX_LENGTH = 8
+# A key's last use is written at most this often (not on every request).
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def is_integration(user) -> bool:
@@ -65,8 +78,14 @@ def integration_list(*, user) -> QuerySet:
     qs = (
         get_user_model()
         .objects.filter(groups__name=INTEGRATION_GROUP)
-        .annotate(park_id=F("assignments__park_id"))
-        .select_related("auth_token")
+        .annotate(
+            park_id=F("assignments__park_id"),
+            key_prefix=Subquery(
+                ApiKey.objects.filter(user=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("prefix")[:1]
+            ),
+        )
         .order_by("-date_joined", "-id")
     )
     if not user.is_authenticated:
@@ -76,6 +95,15 @@ def integration_list(*, user) -> QuerySet:
     if "director" not in user_roles(user):
         return qs.none()
     return qs.filter(assignments__park_id__in=user_park_ids(user))
+
+
+def api_key_get(*, key: str) -> ApiKey | None:
+    """The unrevoked key ``key`` is, with its login; None for any other."""
+    return (
+        ApiKey.objects.select_related("user")
+        .filter(hashed_key=api_key_hash(key), revoked_at__isnull=True)
+        .first()
+    )
 
 
 def worker_identity_list(*, user) -> QuerySet[WorkerIdentity]:
@@ -110,6 +138,24 @@ def import_project_list(*, user) -> QuerySet[Project]:
 
 
 @transaction.atomic
+def api_key_create(*, user) -> str:
+    """A new API key for ``user``; returns the key, which is kept nowhere."""
+    key = secrets.token_hex(20)
+    ApiKey.objects.create(
+        user=user, prefix=key[:API_KEY_PREFIX_LENGTH], hashed_key=api_key_hash(key)
+    )
+    return key
+
+
+def api_key_used(*, api_key: ApiKey) -> None:
+    """Note that ``api_key`` was used now (at most once a minute)."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_EVERY:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
+@transaction.atomic
 def integration_create(*, park: Park, name: str, actor) -> tuple:
     """A login for one of the park's systems and its API key (shown once)."""
     require_park_role(actor, park.id, {"director"}, DIRECTOR_ONLY)
@@ -125,7 +171,7 @@ def integration_create(*, park: Park, name: str, actor) -> tuple:
     user.save()
     user.groups.add(Group.objects.get_or_create(name=INTEGRATION_GROUP)[0])
     StaffAssignment.objects.create(user=user, park=park)
-    token = Token.objects.create(user=user)
+    key = api_key_create(user=user)
     audit_record(
         actor=actor,
         park=park,
@@ -133,12 +179,12 @@ def integration_create(*, park: Park, name: str, actor) -> tuple:
         obj=user,
         after={"name": user.first_name, "username": user.username},
     )
-    return user, token.key
+    return user, key
 
 
 @transaction.atomic
 def integration_revoke(*, integration, actor):
-    """Delete the key and disable the login; a new key is a new integration."""
+    """Revoke the key and disable the login; a new key is a new integration."""
     park_ids = list(
         StaffAssignment.objects.filter(user=integration).values_list(
             "park_id", flat=True
@@ -148,7 +194,9 @@ def integration_revoke(*, integration, actor):
         require_park_role(actor, park_id, {"director"}, DIRECTOR_ONLY)
     if not integration.is_active:
         raise ValidationError(ALREADY_REVOKED)
-    Token.objects.filter(user=integration).delete()
+    ApiKey.objects.filter(user=integration, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     integration.is_active = False
     integration.save(update_fields=["is_active"])
     audit_record(

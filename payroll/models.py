@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workforce import bounds
@@ -565,3 +566,29 @@ def normalise_external_user(value) -> str:
     lower-case, numbers as plain digits (``17`` and ``"17"`` are one user)."""
     text = str(value).strip()
     return text.lower() if "@" in text else text
+
+
+class ApiKey(models.Model):
+    """An API key of a park integration. Only the SHA-256 of the key is kept
+    (a key is 160 random bits, so a fast hash cannot be reversed by guessing);
+    its first characters name it in lists. Revoked, never deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("login"),
+    )
+    prefix = models.CharField(_("prefix"), max_length=8)
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.prefix}…"

@@ -1,9 +1,12 @@
 """Payslip PDF files in Django's default storage (R14, R13.1).
 
 - ``payslip_pdfs_render``: render and store a chunk of payslips, each at
-  ``payslips/<park>/<YYYY-MM>/<number>.pdf`` (the number is stable across
-  recalculations, so a recalculated payslip overwrites its file), and keep the
-  name and the SHA-256 of the content on the payslip.
+  ``payslips/<park>/<YYYY-MM>/<number>-<token>.pdf`` (the number is stable
+  across recalculations, so a recalculated payslip overwrites its file), and
+  keep the name and the SHA-256 of the content on the payslip. The token is a
+  keyed hash of the name (``SECRET_KEY``): stable, yet nobody who knows a
+  payslip's number can derive where its file is. Files are served only by the
+  authenticated view (``payslip_pdf_for_user``), never as static media.
 - ``payslip_pdfs_finish``: when no payslip of the period is left without its
   PDF, delete every file of the period's folder that belongs to no current
   payslip (a recalculation deletes payslip rows with raw SQL and may drop
@@ -33,6 +36,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils.crypto import salted_hmac
 
 from audit.services import audit_record
 from payroll import pdf
@@ -52,9 +56,19 @@ def payslip_pdf_folder(*, park_code: str, month: date) -> str:
     return f"{PDF_DIR}/{park_code}/{month:%Y-%m}"
 
 
+def payslip_pdf_filename(*, park_code: str, month: date, number: str) -> str:
+    """The file name of a payslip's PDF: its number and a keyed token."""
+    token = salted_hmac(
+        "payroll.payslip_files.pdf", f"{park_code}/{month:%Y-%m}/{number}"
+    ).hexdigest()[:32]
+    return f"{number}-{token}.pdf"
+
+
 def payslip_pdf_name(*, park_code: str, month: date, number: str) -> str:
     """Where a payslip's PDF lives; the same for every recalculation."""
-    return f"{payslip_pdf_folder(park_code=park_code, month=month)}/{number}.pdf"
+    folder = payslip_pdf_folder(park_code=park_code, month=month)
+    filename = payslip_pdf_filename(park_code=park_code, month=month, number=number)
+    return f"{folder}/{filename}"
 
 
 def _expected_name(payslip: Payslip) -> str:
@@ -182,7 +196,11 @@ def payslip_pdfs_cleanup(*, period: PayPeriod) -> list[str]:
     for number, name in Payslip.objects.filter(period=period).values_list(
         "number", "pdf"
     ):
-        keep.add(f"{number}.pdf")
+        keep.add(
+            payslip_pdf_filename(
+                park_code=period.park.code, month=period.month, number=number
+            )
+        )
         if name:
             keep.add(name.rsplit("/", 1)[-1])
     removed = []
@@ -374,7 +392,11 @@ def payslip_pdf_for_user(*, user, pk: int) -> tuple[str, File]:
     A PDF not rendered yet is rendered and stored now.
     """
     payslip = payslip_get(user=user, pk=pk)
-    if not payslip.pdf_sha256 or not default_storage.exists(payslip.pdf.name):
+    if (
+        not payslip.pdf_sha256
+        or payslip.pdf.name != _expected_name(payslip)  # stored under an old name
+        or not default_storage.exists(payslip.pdf.name)
+    ):
         payslip_pdfs_render(payslip_ids=[payslip.pk], force=True)
         payslip.refresh_from_db(fields=["pdf", "pdf_sha256"])
     return f"{payslip.number}.pdf", default_storage.open(payslip.pdf.name)

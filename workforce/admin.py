@@ -31,7 +31,7 @@ class PayPolicyInline(admin.TabularInline):
 
 @admin.register(Park)
 class ParkAdmin(AuditedAdmin):
-    list_display = ["code", "name", "county", "township", "time_zone"]
+    list_display = ["code", "name", "county", "township", "time_zone", "require_2fa"]
     search_fields = ["code", "name", "county", "township"]
     inlines = [PayPolicyInline]
 

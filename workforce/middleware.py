@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
+from django.urls import reverse
 from django.utils import translation
+
+from workforce import two_factor
 
 
 class DefaultChineseLocaleMiddleware(LocaleMiddleware):
@@ -20,3 +24,29 @@ class DefaultChineseLocaleMiddleware(LocaleMiddleware):
             code = settings.LANGUAGE_CODE
         translation.activate(code)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class TwoFactorMiddleware:
+    """A login that still owes its two-factor code, or a device its park
+    requires, reaches no page but the two-factor pages (and log out)."""
+
+    EXEMPT = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(self.EXEMPT)
+        ):
+            step = request.session.get(two_factor.SESSION_KEY)
+            if step is None:  # a session from before two-factor login
+                step = two_factor.two_factor_step(user)
+                request.session[two_factor.SESSION_KEY] = step
+            if step != two_factor.NONE:
+                name = "two_factor_code" if step == two_factor.VERIFY else "two_factor"
+                return redirect_to_login(request.get_full_path(), reverse(name))
+        return self.get_response(request)

@@ -47,6 +47,14 @@ class Park(models.Model):
     closed_through = models.DateField(
         _("closed through"), null=True, blank=True, editable=False
     )
+    require_2fa = models.BooleanField(
+        _("require two-factor login"),
+        default=False,
+        help_text=_(
+            "Directors, payroll officers and county officials of the park must "
+            "set up a code from an authenticator app before any staff page."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]

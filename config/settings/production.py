@@ -26,6 +26,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The API's schema and documentation only for signed-in staff.
+API_DOCS_PUBLIC = False
+# The admin only after a two-factor login.
+ADMIN_REQUIRES_2FA = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

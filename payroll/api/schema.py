@@ -1,6 +1,7 @@
 """The OpenAPI schema documents the error answers too (400, 401, 403, 404,
 429), so clients and schemathesis can hold the API to them."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
@@ -45,3 +46,17 @@ class AutoSchema(BaseAutoSchema):
         for code, response in codes.items():
             responses.setdefault(code, response)
         return responses
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "payroll.api.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+    priority = 1  # before drf-spectacular's own for TokenAuthentication
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An API key of a park integration, sent as `Token <key>`.",
+        }

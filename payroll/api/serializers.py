@@ -243,3 +243,6 @@ class IntegrationSerializer(serializers.Serializer):
     park = serializers.IntegerField(source="park_id")
     active = serializers.BooleanField(source="is_active")
     created_at = serializers.DateTimeField(source="date_joined")
+    key_prefix = serializers.CharField(
+        allow_null=True, help_text="The first characters of the key, to tell it."
+    )

@@ -519,6 +519,7 @@ class IntegrationCreateView(_Operation):
         )
         user.park_id = park.id
         user.token = key
+        user.key_prefix = key[: integrations.API_KEY_PREFIX_LENGTH]
         return Response(
             IntegrationCreateSerializer(user).data, status=status.HTTP_201_CREATED
         )

@@ -88,3 +88,26 @@ def test_wsgi_module_loads_urls_translations_and_templates_before_forking():
     assert int(count) >= templates > 10
     assert urls_loaded == "True"
     assert "zh-hans" in languages and "en" in languages
+
+
+def test_production_hides_the_api_docs_and_sends_the_security_headers():
+    """Production: API docs for signed-in staff only, even if the environment
+    asks otherwise; the admin after a two-factor login; the CSP and
+    Permissions-Policy middleware are on."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.API_DOCS_PUBLIC, s.ADMIN_REQUIRES_2FA,"
+        "'csp.middleware.CSPMiddleware' in s.MIDDLEWARE,"
+        "'config.middleware.PermissionsPolicyMiddleware' in s.MIDDLEWARE)"
+    )
+    drop = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **PROD, "API_DOCS_PUBLIC": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["False", "True", "True", "True"], result.stderr

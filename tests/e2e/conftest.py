@@ -21,6 +21,22 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 
+# What the browser reported blocking by the Content-Security-Policy.
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Every page of a browser test works under the CSP: nothing blocked."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+def _note_csp_violation(message) -> None:
+    if "Content Security Policy" in message.text:
+        CSP_VIOLATIONS.append(message.text)
+
 
 @pytest.fixture(scope="session")
 def browser():
@@ -72,6 +88,7 @@ def sign_in(browser, server, username, *, width=1280, height=900):
         viewport={"width": width, "height": height}, accept_downloads=True
     )
     page = context.new_page()
+    page.on("console", _note_csp_violation)
     page.goto(f"{server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)

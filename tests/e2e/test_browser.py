@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from payroll.earnings import month_estimate
 from payroll.models import PayPeriod, Payslip
-from tests.e2e.conftest import screenshot_both, sign_in
+from tests.e2e.conftest import CSP_VIOLATIONS, screenshot_both, sign_in
 from workforce.models import Worker, WorkSession
 
 
@@ -111,3 +111,24 @@ def test_county_official_journey(browser, demo, shots):
     screenshot_both(
         browser, demo, "county_official", "/county/", shots, "county-report"
     )
+
+
+def test_api_docs_render_for_the_director(browser, demo):
+    """Swagger UI and Redoc run under the CSP, from ParkPay's own files."""
+    page = sign_in(browser, demo, "director")
+    page.goto(f"{demo.url}/api/docs/")
+    page.wait_for_selector("#swagger-ui .information-container", timeout=20000)
+    page.goto(f"{demo.url}/api/redoc/")
+    page.wait_for_selector("redoc h1, [role=navigation]", timeout=20000)
+    page.context.close()
+    # Redoc's footer logo is on its CDN: blocked, as nothing comes from outside.
+    CSP_VIOLATIONS[:] = [v for v in CSP_VIOLATIONS if "https://cdn.redoc.ly/" not in v]
+
+
+def test_two_factor_setup_page_shows_its_qr_code(browser, demo):
+    """The setup page's QR code is drawn by ParkPay and shown under the CSP."""
+    page = sign_in(browser, demo, "director")
+    page.goto(f"{demo.url}/accounts/two-factor/")
+    assert page.locator("figure.qr svg").is_visible()
+    assert "otpauth://totp/" in page.content()
+    page.context.close()

@@ -434,7 +434,7 @@ def test_worker_killed_while_rendering_pdfs_leaves_one_pdf_per_payslip(
         with default_storage.open(name) as stream:
             assert hashlib.sha256(stream.read()).hexdigest() == payslip.pdf_sha256
     assert set(default_storage.listdir(folder)[1]) == {
-        f"{p.number}.pdf" for p in payslips
+        p.pdf.name.rsplit("/", 1)[-1] for p in payslips
     }
     # Nothing else anywhere in the park's folder either.
     assert default_storage.listdir(folder.rsplit("/", 1)[0]) == (["2026-03"], [])

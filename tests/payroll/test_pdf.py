@@ -52,6 +52,12 @@ def text_of(data: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
 
 
+def filename(period, number: str) -> str:
+    return payslip_files.payslip_pdf_filename(
+        park_code=period.park.code, month=period.month, number=number
+    )
+
+
 def stored_bytes(payslip) -> bytes:
     with default_storage.open(payslip.pdf.name) as stream:
         return stream.read()
@@ -122,7 +128,9 @@ def test_payslip_pdf_shows_name_net_and_every_line(park, march, rich_worker):
     embedded; the stored hash is the file's."""
     calculate(march)
     slip = Payslip.objects.get(worker=rich_worker, period=march)
-    assert slip.pdf.name == (f"payslips/{park.code}/2026-03/{slip.number}.pdf")
+    assert slip.pdf.name == (
+        f"payslips/{park.code}/2026-03/{filename(march, slip.number)}"
+    )
     data = stored_bytes(slip)
     assert hashlib.sha256(data).hexdigest() == slip.pdf_sha256
 
@@ -189,7 +197,7 @@ def test_recalculation_replaces_pdfs_and_removes_orphans(park, march):
     calculate(march)
     before = {s.number: s for s in Payslip.objects.filter(period=march)}
     assert len(before) == 2 and all(s.pdf_sha256 for s in before.values())
-    assert period_files(march) == {f"{n}.pdf" for n in before}
+    assert period_files(march) == {filename(march, n) for n in before}
 
     # The second worker left before March: no longer paid in it.
     Payslip.objects.filter(period=march, worker=goes).delete()  # earlier slip
@@ -204,7 +212,7 @@ def test_recalculation_replaces_pdfs_and_removes_orphans(park, march):
     assert slip.pdf.name == before[number].pdf.name
     assert slip.pdf_sha256 and slip.pdf_sha256 != before[number].pdf_sha256
     assert hashlib.sha256(stored_bytes(slip)).hexdigest() == slip.pdf_sha256
-    assert period_files(march) == {f"{number}.pdf"}
+    assert period_files(march) == {filename(march, number)}
     assert payslip_files.period_pdf_status(period=march).pending == 0
 
 
@@ -221,7 +229,7 @@ def test_recalculation_without_changes_still_gets_a_new_pdf(park, march):
     assert second.pk != first.pk and second.net == first.net
     assert second.pdf_sha256 != first.pdf_sha256
     assert hashlib.sha256(stored_bytes(second)).hexdigest() == second.pdf_sha256
-    assert period_files(march) == {f"{second.number}.pdf"}
+    assert period_files(march) == {filename(march, second.number)}
 
 
 def test_removed_worker_file_goes_even_without_payslips_left(park, march):
@@ -403,7 +411,9 @@ def test_pdfs_rendered_by_a_real_worker_after_the_run():
         assert slips.count() == 5
         for slip in slips:
             assert len(slip.pdf_sha256) == 64
-            assert slip.pdf.name == f"payslips/{park.code}/2026-03/{slip.number}.pdf"
+            assert slip.pdf.name == payslip_files.payslip_pdf_name(
+                park_code=park.code, month=MARCH, number=slip.number
+            )
         assert "payroll.render_payslips" in proc.output()
     finally:
         celery_app.conf.task_always_eager = True

@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -19,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from payroll.api.serializers import SENSITIVE_WORKER_FIELDS
+from payroll.integrations import api_key_create
 
 pytestmark = pytest.mark.django_db
 CHECKS = [
@@ -81,7 +81,7 @@ def director_token(world, db, monkeypatch):
     # The fuzzer writes in bursts: no throttling in its way.
     for scope in ("auth", "write", "import"):
         monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, scope, None)
-    return Token.objects.create(user=world.a.director).key
+    return api_key_create(user=world.a.director)
 
 
 @schema.parametrize()
