@@ -12,14 +12,13 @@ from workforce import bounds
 from workforce.models import Park, SkillLevel, Worker
 
 RATE_CARD_RANGE = _("A rate card must end after it starts.")
-UNITS_POSITIVE = _("Units must be a positive whole number (R4.1).")
-ACCURACY_RANGE = _("Accuracy is a percentage from 0.00 to 100.00 (R4.1).")
+UNITS_POSITIVE = _("Units must be a positive whole number.")
+ACCURACY_RANGE = _("Accuracy is a percentage from 0.00 to 100.00.")
 TIER_RANGE = _("A quality tier's multiplier must not be negative.")
 ADJUSTMENT_POSITIVE = _(
-    "The amount of an adjustment is positive; its kind says whether it adds or "
-    "deducts (R9)."
+    "The amount of an adjustment is positive; its kind says whether it adds or deducts."
 )
-ADJUSTMENT_REASON = _("Every adjustment needs a reason (R9).")
+ADJUSTMENT_REASON = _("Every adjustment needs a reason.")
 
 
 class Client(models.Model):
@@ -185,8 +184,7 @@ class WorkRecord(models.Model):
             MinValueValidator(1, message=UNITS_POSITIVE),
             MaxValueValidator(
                 bounds.MAX_UNITS - 1,
-                message=bounds.UNITS_OUT_OF_RANGE
-                % {"last": f"{bounds.MAX_UNITS - 1:,}"},
+                message=bounds.UNITS_VALIDATOR_MESSAGE,
             ),
         ],
     )

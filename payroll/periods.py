@@ -44,17 +44,15 @@ logger = logging.getLogger(__name__)
 RUN_ALREADY_ACTIVE = _(
     "A payroll calculation for %(period)s is already running; wait for it to finish."
 )
-PERIOD_LOCKED = _(
-    "The period %(period)s is %(status)s and can no longer be changed (R13)."
-)
+PERIOD_LOCKED = _("The period %(period)s is %(status)s and can no longer be changed.")
 NOT_CALCULATED = _("The period %(period)s must be calculated before it is approved.")
 HAS_ERRORS = _(
     "The period %(period)s has %(count)s calculation errors; fix them and "
-    "recalculate before approving (R3.3)."
+    "recalculate before approving."
 )
 ALREADY_APPROVED = _("The period %(period)s is already %(status)s.")
 NOT_APPROVED = _("Only an approved period can be marked paid.")
-DIRECTOR_ONLY = _("Only the park's director can approve a period (R13.2).")
+DIRECTOR_ONLY = _("Only the park's director can approve a period.")
 STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
 EARLIER_OPEN = _("The earlier period %(period)s must be approved first.")
 RUN_IN_PROGRESS = _("A calculation is running for %(period)s; wait for it to finish.")

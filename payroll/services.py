@@ -25,7 +25,7 @@ from workforce.models import Park, PayPolicy, Worker
 
 RATE_CARD_OVERLAP = _(
     "A rate card for this project, task type and skill level is already valid "
-    "from %(start)s to %(end)s (R3.1)."
+    "from %(start)s to %(end)s."
 )
 DUPLICATE_EXTERNAL_ID = _(
     "A work record from %(source)s with id %(id)s exists already."

@@ -427,7 +427,7 @@ def _suppression_note() -> str:
         "Aggregates only. A cell counting fewer than %(n)s people (including "
         "none) is shown as <%(n)s with its figures hidden; where such a cell "
         "could be worked out from a total, another cell of the same split is "
-        "hidden too (R16.3)."
+        "hidden too."
     ) % {"n": THRESHOLD}
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 # Before a park has an opening date, nothing is dated earlier than this.
@@ -26,6 +27,11 @@ RATE_OUT_OF_RANGE = _(
     "The rate must be above 0 and at most %(last)s yuan per unit (the park's policy)."
 )
 MONTH_OUT_OF_RANGE = _("The month must be between %(first)s and %(last)s.")
+# Formatted when shown, in the language of the request (a model validator's
+# message is made once, at import).
+UNITS_VALIDATOR_MESSAGE = lazy(
+    lambda: str(UNITS_OUT_OF_RANGE % {"last": f"{MAX_UNITS - 1:,}"}), str
+)()
 
 WORK_DATE = _("The work date")
 SESSION_DAY = _("The day of a session")

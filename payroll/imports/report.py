@@ -88,7 +88,7 @@ CVAT_OTHER_WORKER = _(
 )
 CVAT_LOCKED = _(
     "The records of job %(job)s are in the %(status)s period %(month)s and "
-    "were left unchanged (R13.4)."
+    "were left unchanged."
 )
 ENCODING_USED = _("Read as GB18030 (Excel's Chinese encoding), not UTF-8.")
 

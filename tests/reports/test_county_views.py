@@ -242,7 +242,8 @@ def test_pdf_export(county_client):
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Employment report 2026-03" in text
     assert "北园" in text and "南园" in text
-    assert "R16.3" in text
+    assert "fewer than 5 people" in text
+    assert "R16" not in text  # no rule numbers in what officials read
 
 
 def test_page_without_parks(client):
