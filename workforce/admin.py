@@ -18,6 +18,7 @@ from workforce.models import (
 )
 from workforce.services import (
     insured_by_contract,
+    work_session_check_overlap,
     work_session_delete,
     work_session_log,
     work_session_update,
@@ -119,6 +120,11 @@ class WorkSessionForm(forms.ModelForm):
             day = start.astimezone(ZoneInfo(worker.park.time_zone)).date()
             if is_closed(worker.park, day):
                 raise forms.ValidationError(MONTH_CLOSED % {"month": f"{day:%Y-%m}"})
+            # The service checks it again under a lock; here it is a form error.
+            candidate = WorkSession(
+                pk=self.instance.pk, worker=worker, start=start, end=data.get("end")
+            )
+            work_session_check_overlap(candidate)
         return data
 
 

@@ -164,7 +164,7 @@ def staff_assign(*, user, park: Park) -> StaffAssignment:
     return assignment
 
 
-def _check_overlap(session: WorkSession) -> None:
+def work_session_check_overlap(session: WorkSession) -> None:
     """R6.1: sessions of one worker never overlap (an open one runs until now)."""
     end = session.end or timezone.now()
     others = WorkSession.objects.filter(
@@ -205,7 +205,7 @@ def work_session_log(*, worker: Worker, start: datetime, end: datetime) -> WorkS
     session.derive(worker.park.time_zone)
     session.full_clean()
     _check_month_open(session)
-    _check_overlap(session)
+    work_session_check_overlap(session)
     session.save()
     return session
 
@@ -228,7 +228,7 @@ def work_session_update(
     session.derive(worker.park.time_zone)
     session.full_clean()
     _check_month_open(session)  # as it becomes
-    _check_overlap(session)
+    work_session_check_overlap(session)
     session.save()
     return session
 
@@ -261,7 +261,7 @@ def work_session_clock_in(
     session.derive(worker.park.time_zone)
     session.full_clean()
     _check_month_open(session)
-    _check_overlap(session)
+    work_session_check_overlap(session)
     session.save()
     return session
 

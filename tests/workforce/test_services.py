@@ -165,3 +165,31 @@ def test_r10_1_insured_follows_the_contract_unless_chosen(park):
     part.refresh_from_db()
     full.refresh_from_db()
     assert (part.insured, full.insured) == (True, False)
+
+
+def test_an_overlapping_session_added_in_the_admin_is_a_form_error(worker):
+    """The admin's session form asks the same overlap rule as the services
+    (R6.1): the page says why, nothing is saved, never a 500."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    day = timezone.localdate() - timedelta(days=2)
+    start = datetime(day.year, day.month, day.day, 8, tzinfo=SH)
+    work_session_log(worker=worker, start=start, end=start + timedelta(hours=4))
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="x-123456"))
+    response = client.post(
+        "/admin/workforce/worksession/add/",
+        {
+            "worker": worker.pk,
+            "start_0": day.isoformat(),
+            "start_1": "10:00:00",
+            "end_0": day.isoformat(),
+            "end_1": "13:00:00",
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        "overlaps" in response.content.decode() or "重叠" in response.content.decode()
+    )
+    assert worker.sessions.count() == 1
