@@ -292,3 +292,43 @@ def test_r4_3_page_api_and_pdf_agree_on_the_pending_units_of_a_line(park):
     lines = api.get(f"/api/v1/payslips/{slip.pk}/").json()["lines"]
     assert [(ln["tier"], ln["pending_units"]) for ln in lines] == [("standard", 12)]
     assert "其中待审核 12 pending review" in pdf_text(slip)
+
+
+def test_r13_5_the_api_refuses_a_session_in_an_approved_month(approved):
+    """POST /api/v1/work-sessions/ on a day of an approved month: a 400
+    naming the closed month, and nothing saved."""
+    from rest_framework.test import APIClient
+
+    period, worker, _record, _session = approved
+    client = APIClient()
+    client.force_authenticate(worker.user)
+    day = period.month + timedelta(days=2)
+    response = client.post(
+        "/api/v1/work-sessions/",
+        {"start": at(day, 8).isoformat(), "end": at(day, 9).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert period.label in str(response.json())
+    assert worker.sessions.count() == 1
+
+
+@pytest.mark.parametrize("work_date", ["0001-01-01", "1900-01-01", "9999-12-31"])
+def test_an_import_dated_outside_the_parks_life_is_an_error_of_its_row(park, work_date):
+    """Dates from before the park opened or after today are the row's error
+    (naming the field), never a record that breaks the next run."""
+    from payroll.imports import import_work
+
+    worker = make_worker(park)
+    project, task_type = make_catalogue(park)
+    body = (
+        "employee_no,project,task_type,work_date,units,accuracy,external_id\n"
+        f"{worker.employee_no},{project.code},{task_type.code},{work_date},"
+        "10,97.00,x-1\n"
+    )
+    upload = io.BytesIO(body.encode())
+    upload.name = "work.csv"
+    report = import_work(file=upload, fmt="csv", project=project)
+    assert not report.ok
+    assert any(error.field == "work_date" for error in report.errors), report
+    assert not WorkRecord.objects.filter(external_id="x-1").exists()
