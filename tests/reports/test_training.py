@@ -7,9 +7,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from pypdf import PdfReader
 
 from payroll.models import PayPeriod
@@ -308,3 +309,21 @@ def test_web_charts_speak_the_page_language(setting):
     svg = speed.svg()
     assert svg.startswith("<svg ") and "Units per hour" in svg
     assert trainee.status_label == "in training"
+
+
+def test_the_trainer_sees_accuracy_and_speed_of_every_trainee(setting):
+    """Not only of those close to qualifying: the far-off trainee's accuracy
+    (93.00) and speed are in the trainees table too.
+
+    Pinned at the fixture's AS_OF: its trainees worked in March 2026."""
+    park, *_rest, _able, _close, far = setting
+    trainer = make_user("trainer", park=park)
+    client = Client()
+    client.force_login(trainer)
+    with time_machine.travel(datetime(2026, 3, 14, 12, tzinfo=SH), tick=False):
+        html = client.get("/park/training/").content.decode()
+    table = html.split('id="trainees"')[1].split("</table>")[0]
+    row = next(r for r in table.split("<tr>") if far.name in r)
+    assert "93.00" in row
+    close_table = html.split('id="close"')[1].split("</table>")[0]
+    assert far.name not in close_table
