@@ -35,9 +35,17 @@ from payroll.services import (
     rate_card_create,
     task_type_create,
 )
-from workforce.models import Contract, Gender, Park, SkillLevel, WorkSession
+from workforce.models import (
+    Contract,
+    DeductionCategory,
+    Gender,
+    Park,
+    SkillLevel,
+    WorkSession,
+)
 from workforce.services import (
     park_create,
+    special_deduction_set,
     staff_assign,
     team_create,
     worker_create,
@@ -249,7 +257,8 @@ class WorkerPlan:
     returner: bool = False
     insured: bool = False
     si_base: Decimal = Decimal("0.00")
-    special_deduction_monthly: Decimal = Decimal("0.00")
+    # R11.2: (category, amount per month, valid from the 1st of this month).
+    special_deductions: list[tuple[str, Decimal, date]] = field(default_factory=list)
     full_year_basic_deduction: bool = False
     login: str | None = None
     # (level, valid_from), in order; the first starts on the hire date.
@@ -272,7 +281,6 @@ class WorkerPlan:
             "returner": self.returner,
             "insured": self.insured,
             "si_base": self.si_base,
-            "special_deduction_monthly": self.special_deduction_monthly,
             "full_year_basic_deduction": self.full_year_basic_deduction,
         }
 
@@ -477,10 +485,20 @@ def build_plan(*, workers: int, months: int, seed: int, today: date) -> DemoPlan
             plan.insured = True
             plan.si_base = Decimal(rng.randint(40, 60) * 100).quantize(Decimal("0.01"))
             draw = rng.random()
-            if draw < 0.03:
-                plan.special_deduction_monthly = Decimal("4000.00")  # two children
-            elif draw < 0.15:
-                plan.special_deduction_monthly = Decimal("2000.00")  # education
+            since, second = hires[i].replace(day=1), starts[-2:][0]
+            if draw < 0.03:  # two children, from the hire month
+                plan.special_deductions.append(
+                    (DeductionCategory.CHILD_EDUCATION, Decimal("4000.00"), since)
+                )
+            elif draw < 0.10:  # renting, then a parent reaches 60 in the 2nd month
+                plan.special_deductions += [
+                    (DeductionCategory.HOUSING_RENT, Decimal("1500.00"), since),
+                    (DeductionCategory.ELDERLY_CARE, Decimal("3000.00"), second),
+                ]
+            elif draw < 0.15:  # a degree course
+                plan.special_deductions.append(
+                    (DeductionCategory.CONTINUING_EDUCATION, Decimal("400.00"), since)
+                )
         plans.append(plan)
 
     _choose_worker_login(plans, first_day)
@@ -832,6 +850,13 @@ def write_plan(
                 user=users.get(wp.login) if wp.login else None,
                 **wp.model_fields(),
             )
+            for category, amount, valid_from in wp.special_deductions:
+                special_deduction_set(
+                    worker=worker,
+                    category=category,
+                    monthly_amount=amount,
+                    valid_from=max(valid_from, worker.hire_date.replace(day=1)),
+                )
             for level, valid_from in wp.skills[1:]:
                 worker_set_skill_level(
                     worker=worker, level=level, valid_from=valid_from

@@ -11,6 +11,7 @@ from workforce.models import (
     Park,
     PayPolicy,
     SkillPeriod,
+    SpecialDeduction,
     StaffAssignment,
     Team,
     Worker,
@@ -45,6 +46,14 @@ class TeamAdmin(admin.ModelAdmin):
 class SkillPeriodInline(admin.TabularInline):
     model = SkillPeriod
     extra = 0
+
+
+class SpecialDeductionInline(admin.TabularInline):
+    """R11.2: amounts per category, each from the first of a month."""
+
+    model = SpecialDeduction
+    extra = 0
+    fields = ["category", "monthly_amount", "valid_from"]
 
 
 INSURED_CHOICES = [
@@ -104,7 +113,7 @@ class WorkerAdmin(AuditedAdmin):
     search_fields = ["employee_no", "name"]
     raw_id_fields = ["user"]
     list_select_related = ["park", "team"]
-    inlines = [SkillPeriodInline]
+    inlines = [SkillPeriodInline, SpecialDeductionInline]
 
 
 class WorkSessionForm(forms.ModelForm):

@@ -19,6 +19,7 @@ from workforce.models import (
     PayPolicy,
     SkillLevel,
     SkillPeriod,
+    SpecialDeduction,
     StaffAssignment,
     Team,
     Worker,
@@ -102,6 +103,39 @@ def worker_create(
     worker.save()
     SkillPeriod.objects.create(worker=worker, level=skill_level, valid_from=hire_date)
     return worker
+
+
+@transaction.atomic
+def special_deduction_set(
+    *, worker: Worker, category: str, monthly_amount, valid_from: date, actor=None
+) -> SpecialDeduction:
+    """R11.2: ``monthly_amount`` of ``category`` applies from the month of
+    ``valid_from`` on (0.00 ends the category); the same month's row is
+    replaced. Audited."""
+    valid_from = valid_from.replace(day=1)
+    row = SpecialDeduction.objects.filter(
+        worker=worker, category=category, valid_from=valid_from
+    ).first()
+    before = {"monthly_amount": row.monthly_amount} if row else None
+    if row is None:
+        row = SpecialDeduction(worker=worker, category=category, valid_from=valid_from)
+    row.monthly_amount = monthly_amount
+    row.full_clean()
+    row.save()
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="special_deduction.set",
+        obj=row,
+        before=before,
+        after={
+            "worker": worker.employee_no,
+            "category": category,
+            "valid_from": valid_from,
+            "monthly_amount": row.monthly_amount,
+        },
+    )
+    return row
 
 
 def insured_by_contract(contract: str) -> bool:

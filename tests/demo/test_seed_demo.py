@@ -121,7 +121,7 @@ def test_contracts_and_insurance(seeded):
             assert Decimal("4000") <= worker.si_base <= Decimal("6000")
         else:
             assert not worker.insured
-    assert workers.filter(special_deduction_monthly__gt=0).exists()
+    assert workers.filter(special_deductions__monthly_amount__gt=0).exists()
 
 
 def test_sessions_are_valid(seeded):
