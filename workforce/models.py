@@ -9,7 +9,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from workforce import identity
 from workforce.bounds import DEFAULT_MAX_RATE, SESSION_DAY, day_error
+from workforce.crypto import EncryptedTextField
+from workforce.identity import IDENTITY_FIELDS
 
 # Error messages that tests check (STYLE: module-level constants).
 LEAVE_BEFORE_HIRE = _("The leave date cannot be before the hire date.")
@@ -224,6 +227,11 @@ class Worker(models.Model):
     full_year_basic_deduction = models.BooleanField(
         _("full-year basic deduction (STA 2020 No. 19)"), default=False
     )
+    # R17.1: sensitive personal information, encrypted at rest, shown masked.
+    resident_id = EncryptedTextField(_("resident ID number"), blank=True)
+    bank_name = EncryptedTextField(_("bank"), blank=True)
+    bank_account = EncryptedTextField(_("bank account number"), blank=True)
+    account_holder = EncryptedTextField(_("account holder"), blank=True)
 
     class Meta:
         ordering = ["employee_no"]
@@ -249,8 +257,37 @@ class Worker(models.Model):
             errors["sensitive_consent"] = SENSITIVE_WITHOUT_CONSENT
         if self.team_id and self.park_id and self.team.park_id != self.park_id:
             errors["team"] = _("The team belongs to another park.")
+        errors.update(self._identity_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _identity_errors(self) -> dict:
+        """R17.1: a resident ID number with a valid check digit and the birth
+        year on record; an account number of digits. Either may be missing
+        (the exports list who still lacks them)."""
+        errors = {}
+        self.resident_id = identity.normalize_resident_id(self.resident_id)
+        self.bank_account = identity.normalize_account(self.bank_account)
+        self.bank_name = (self.bank_name or "").strip()
+        self.account_holder = (self.account_holder or "").strip()
+        for name, check in (
+            (
+                "resident_id",
+                lambda v: identity.validate_resident_id(v, self.birth_year),
+            ),
+            ("bank_account", identity.validate_account),
+        ):
+            value = getattr(self, name)
+            if value:
+                try:
+                    check(value)
+                except ValidationError as exc:
+                    errors[name] = exc
+        return errors
+
+    def identity_masked(self) -> dict[str, str]:
+        """The identity and bank fields with only their last 4 characters."""
+        return {name: identity.mask(getattr(self, name)) for name in IDENTITY_FIELDS}
 
     def employed_on(self, day: date) -> bool:
         # The leave date is the last day of employment.

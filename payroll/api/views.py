@@ -52,7 +52,7 @@ from payroll.services import rate_card_create
 from workforce import bounds
 from workforce import selectors as people
 from workforce.models import Park, SkillLevel, SkillPeriod, Worker
-from workforce.services import work_session_log
+from workforce.services import work_session_log, worker_set_identity
 
 NOT_FOUND = _("Not found.")
 ONLY_WORKERS_LOG = _("Only workers log hours, their own.")
@@ -483,6 +483,51 @@ class AdjustmentAddView(_Operation):
         )
         return Response(
             out.AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED
+        )
+
+
+class WorkerIdentitySetView(_Operation):
+    """R17.1: identity and bank data, write-only: the answer shows them
+    masked (last 4 characters), never as sent."""
+
+    @extend_schema_serializer(component_name="WorkerIdentityBankInput")
+    class InputSerializer(serializers.Serializer):
+        resident_id = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=18
+        )
+        bank_name = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=100
+        )
+        bank_account = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=40
+        )
+        account_holder = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=100
+        )
+
+    @extend_schema(
+        parameters=[PK],
+        request=InputSerializer,
+        responses={200: out.WorkerIdentityMaskedSerializer},
+        summary="Set a worker's resident ID and bank account (R17.1)",
+        description="Fields left out are kept; the answer is masked.",
+    )
+    def put(self, request, pk):
+        worker = get_object_or_404(people.worker_list(user=request.user), pk=pk)
+        if not has_park_role(
+            request.user, worker.park_id, {"director", "payroll_officer"}
+        ):
+            raise PermissionDenied(PAY_STAFF_ONLY)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = worker_set_identity(
+            worker=worker, actor=request.user, **data.validated_data
+        )
+        worker.refresh_from_db()
+        return Response(
+            out.WorkerIdentityMaskedSerializer(
+                {**worker.identity_masked(), "changed": changed}
+            ).data
         )
 
 
