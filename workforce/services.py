@@ -148,12 +148,14 @@ def worker_set_identity(*, worker: Worker, actor, **values) -> list[str]:
     unknown = set(values) - set(IDENTITY_FIELDS)
     if unknown:
         raise TypeError(f"not identity fields: {sorted(unknown)}")
-    worker = Worker.objects.select_for_update().get(pk=worker.pk)
+    given, worker = worker, Worker.objects.select_for_update().get(pk=worker.pk)
     before = {name: getattr(worker, name) for name in IDENTITY_FIELDS}
     for name, value in values.items():
         setattr(worker, name, value or "")
     worker.full_clean()
     changed = [n for n in IDENTITY_FIELDS if getattr(worker, n) != before[n]]
+    for name in IDENTITY_FIELDS:  # the caller's object shows what is on record
+        setattr(given, name, getattr(worker, name))
     if changed:
         worker.save(update_fields=changed)
         audit_record(

@@ -63,6 +63,11 @@ urlpatterns = [
         name="integration-revoke",
     ),
     re_path(
+        rf"^pay-periods/{PK}/exports/(?P<kind>[^/]+)\.(?P<fmt>[^/.]+)$",
+        views.PeriodExportView.as_view(),
+        name="pay-period-export",
+    ),
+    re_path(
         rf"^workers/{PK}/identity/$",
         views.WorkerIdentitySetView.as_view(),
         name="worker-identity-set",

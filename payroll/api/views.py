@@ -12,7 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from payroll import imports, integrations, periods
+from payroll import exports, imports, integrations, periods
 from payroll import selectors as pay
 from payroll.api import filters
 from payroll.api import serializers as out
@@ -484,6 +484,39 @@ class AdjustmentAddView(_Operation):
         return Response(
             out.AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            PK,
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=exports.KINDS),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=exports.FORMATS),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="The workers whose data is missing."),
+        },
+        summary="Export an approved period for the bank or the tax office (R17.2)",
+        description="bank, iit, si or personnel, as xlsx or csv. A worker "
+        "without valid identity or bank data answers 400 with the list.",
+    )
+)
+class PeriodExportView(_Operation):
+    def get(self, request, pk, kind, fmt):
+        period = _period(request, pk)
+        try:
+            filename, content, content_type = exports.period_export(
+                period=period, kind=kind, fmt=fmt, actor=request.user
+            )
+        except exports.ExportRefused as exc:
+            return Response(
+                {"errors": [{k: str(v) for k, v in p.items()} for p in exc.problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class WorkerIdentitySetView(_Operation):
