@@ -35,6 +35,7 @@ from payroll.services import (
     rate_card_create,
     task_type_create,
 )
+from workforce.identity import check_digit
 from workforce.models import (
     Contract,
     DeductionCategory,
@@ -58,6 +59,12 @@ USERS_EXIST = _(
 )
 
 TZ_NAME = "Asia/Shanghai"
+# R17.1: obviously fake identity and bank data. 990000 is no region code of
+# GB/T 2260, so no demo ID number can be a real person's; the check digit is
+# valid so the exports (R17.2) work. The bank does not exist either.
+DEMO_REGION = "990000"
+DEMO_BANK = "示例银行 (demo)"
+DEMO_ACCOUNT_PREFIX = "62990000"
 SOURCE = "demo"
 BATCH = 2000
 
@@ -260,6 +267,9 @@ class WorkerPlan:
     # R11.2: (category, amount per month, valid from the 1st of this month).
     special_deductions: list[tuple[str, Decimal, date]] = field(default_factory=list)
     full_year_basic_deduction: bool = False
+    # R17.1, fictional: region code 990000 does not exist, the bank is "demo".
+    resident_id: str = ""
+    bank_account: str = ""
     login: str | None = None
     # (level, valid_from), in order; the first starts on the hire date.
     skills: list[tuple[str, date]] = field(default_factory=list)
@@ -282,6 +292,10 @@ class WorkerPlan:
             "insured": self.insured,
             "si_base": self.si_base,
             "full_year_basic_deduction": self.full_year_basic_deduction,
+            "resident_id": self.resident_id,
+            "bank_name": DEMO_BANK if self.bank_account else "",
+            "bank_account": self.bank_account,
+            "account_holder": self.name if self.bank_account else "",
         }
 
 
@@ -341,6 +355,14 @@ class _Traits:
 def park_today() -> date:
     """Today in the park's time zone (the demo seeds up to yesterday)."""
     return timezone.localdate(timezone=ZoneInfo(TZ_NAME))
+
+
+def demo_resident_id(n: int, birth_year: int) -> str:
+    """A fictional resident ID number (region 990000) with a valid check digit."""
+    first17 = (
+        f"{DEMO_REGION}{birth_year}{1 + n % 12:02d}{1 + n * 7 % 28:02d}{n % 1000:03d}"
+    )
+    return first17 + check_digit(first17)
 
 
 def month_starts(*, last_day: date, months: int) -> list[date]:
@@ -467,11 +489,14 @@ def build_plan(*, workers: int, months: int, seed: int, today: date) -> DemoPlan
             if i in part_time
             else Contract.FULL_TIME
         )
+        birth_year = today.year - round(rng.triangular(21, 52, 35))
         plan = WorkerPlan(
+            resident_id=demo_resident_id(i, birth_year),
+            bank_account=f"{DEMO_ACCOUNT_PREFIX}{i + 1:08d}",
             employee_no=f"D{i + 1:04d}",
             name=names[i],
             gender=genders[i],
-            birth_year=today.year - round(rng.triangular(21, 52, 35)),
+            birth_year=birth_year,
             hire_date=hires[i],
             team=teams[i],
             contract=contract,

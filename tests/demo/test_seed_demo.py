@@ -421,3 +421,20 @@ def test_bad_options_are_refused(options, name):
     """Sizes out of range and an empty password are command errors."""
     with pytest.raises(CommandError, match=name):
         call_command("seed_demo", stdout=StringIO(), **options)
+
+
+def test_identity_and_bank_data_are_obviously_fake(seeded):
+    """R17.1: every demo worker has a resident ID number in region 990000
+    (no such region exists) with a valid check digit and the birth year on
+    record, and an account at the demo bank, so the R17.2 exports work."""
+    from workforce.identity import validate_resident_id
+
+    workers = list(Worker.objects.all())
+    assert workers
+    for worker in workers:
+        assert worker.resident_id.startswith("990000")
+        validate_resident_id(worker.resident_id, worker.birth_year)
+        assert worker.bank_name == "示例银行 (demo)"
+        assert worker.bank_account.startswith("62990000")
+        assert worker.account_holder == worker.name
+    assert len({w.resident_id for w in workers}) == len(workers)
