@@ -203,3 +203,46 @@ def test_admin_and_api_never_show_the_full_values(client):
     assert "resident_id" in bad.json()
     worker.refresh_from_db()
     assert worker.resident_id == other
+
+
+def test_admin_changes_are_audited_without_values_and_empty_keeps(client):
+    """Staff enter the data in the admin: a new account number is stored and
+    audited as changed; the resident ID left empty keeps the one on record."""
+    park = make_park()
+    worker = make_worker(park, birth_year=1990)
+    worker_set_identity(worker=worker, actor=None, resident_id=fake_id())
+    admin = make_user()
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    url = f"/admin/workforce/worker/{worker.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "park": park.pk,
+            "team": worker.team_id,
+            "hire_date": worker.hire_date,
+            "resident_id": "",
+            "bank_account": ACCOUNT,
+            **{
+                f"{prefix}-{name}": value
+                for prefix in ("skills", "special_deductions")
+                for name, value in (
+                    ("TOTAL_FORMS", "0"),
+                    ("INITIAL_FORMS", "0"),
+                    ("MIN_NUM_FORMS", "0"),
+                    ("MAX_NUM_FORMS", "1000"),
+                )
+            },
+        }
+    )
+    for name in ("user", "leave_date"):
+        data.pop(name, None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:3000]
+    worker.refresh_from_db()
+    assert (worker.resident_id, worker.bank_account) == (fake_id(), ACCOUNT)
+    event = AuditEvent.objects.filter(action="worker.change").latest("id")
+    assert event.after == {"bank_account": "(changed)"}
+    assert ACCOUNT not in json.dumps([event.before, event.after])
