@@ -13,7 +13,17 @@ from django.forms.models import model_to_dict
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-SENSITIVE_FIELDS = {"ethnicity", "monitored_household", "returner", "birth_year"}
+SENSITIVE_FIELDS = {
+    "ethnicity",
+    "monitored_household",
+    "returner",
+    "birth_year",
+    # R17.1: identity and bank data, recorded as changed, never with a value.
+    "resident_id",
+    "bank_name",
+    "bank_account",
+    "account_holder",
+}
 MASK = "(changed)"
 
 

@@ -49,7 +49,13 @@ from payroll.services import (  # noqa: E402
     rate_card_create,
     task_type_create,
 )
-from workforce.models import Park, SkillPeriod, Worker, WorkSession  # noqa: E402
+from workforce.models import (  # noqa: E402
+    Park,
+    SkillPeriod,
+    SpecialDeduction,
+    Worker,
+    WorkSession,
+)
 from workforce.services import park_create  # noqa: E402
 
 MONTH = date(2026, 3, 1)
@@ -132,10 +138,25 @@ def generate(workers: int, records: int) -> None:
                     contract=contract,
                     insured=contract == "full_time",
                     si_base=Decimal("5000.00"),
-                    special_deduction_monthly=Decimal("2000.00") if n % 7 == 0 else 0,
                 )
             )
         Worker.objects.bulk_create(rows, batch_size=2000)
+        # R11.2: one in seven has 2,000 a month from the hire month.
+        SpecialDeduction.objects.bulk_create(
+            (
+                SpecialDeduction(
+                    worker_id=wid,
+                    category="child_education",
+                    monthly_amount=Decimal("2000.00"),
+                    valid_from=hire_date.replace(day=1),
+                )
+                for wid, no, hire_date in Worker.objects.filter(park=park).values_list(
+                    "id", "employee_no", "hire_date"
+                )
+                if int(no[1:]) % 7 == 0
+            ),
+            batch_size=2000,
+        )
     print(f"  parks, rate cards, workers: {time.perf_counter() - t0:.1f}s", flush=True)
 
     # Skill history: one in ten is promoted mid-month (R3.2), one in five is senior.

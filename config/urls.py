@@ -38,6 +38,11 @@ park_patterns = [
         name="period_action",
     ),
     path("payroll/<int:pk>/payslips.pdf", payroll_views.period_bundle, name="bundle"),
+    path(
+        "payroll/<int:pk>/export/<slug:kind>.<slug:fmt>",
+        payroll_views.period_export_file,
+        name="period_export",
+    ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("audit/", workforce_views.audit, name="audit"),

@@ -35,9 +35,18 @@ from payroll.services import (
     rate_card_create,
     task_type_create,
 )
-from workforce.models import Contract, Gender, Park, SkillLevel, WorkSession
+from workforce.identity import check_digit
+from workforce.models import (
+    Contract,
+    DeductionCategory,
+    Gender,
+    Park,
+    SkillLevel,
+    WorkSession,
+)
 from workforce.services import (
     park_create,
+    special_deduction_set,
     staff_assign,
     team_create,
     worker_create,
@@ -50,6 +59,12 @@ USERS_EXIST = _(
 )
 
 TZ_NAME = "Asia/Shanghai"
+# R17.1: obviously fake identity and bank data. 990000 is no region code of
+# GB/T 2260, so no demo ID number can be a real person's; the check digit is
+# valid so the exports (R17.2) work. The bank does not exist either.
+DEMO_REGION = "990000"
+DEMO_BANK = "示例银行 (demo)"
+DEMO_ACCOUNT_PREFIX = "62990000"
 SOURCE = "demo"
 BATCH = 2000
 
@@ -249,8 +264,12 @@ class WorkerPlan:
     returner: bool = False
     insured: bool = False
     si_base: Decimal = Decimal("0.00")
-    special_deduction_monthly: Decimal = Decimal("0.00")
+    # R11.2: (category, amount per month, valid from the 1st of this month).
+    special_deductions: list[tuple[str, Decimal, date]] = field(default_factory=list)
     full_year_basic_deduction: bool = False
+    # R17.1, fictional: region code 990000 does not exist, the bank is "demo".
+    resident_id: str = ""
+    bank_account: str = ""
     login: str | None = None
     # (level, valid_from), in order; the first starts on the hire date.
     skills: list[tuple[str, date]] = field(default_factory=list)
@@ -272,8 +291,11 @@ class WorkerPlan:
             "returner": self.returner,
             "insured": self.insured,
             "si_base": self.si_base,
-            "special_deduction_monthly": self.special_deduction_monthly,
             "full_year_basic_deduction": self.full_year_basic_deduction,
+            "resident_id": self.resident_id,
+            "bank_name": DEMO_BANK if self.bank_account else "",
+            "bank_account": self.bank_account,
+            "account_holder": self.name if self.bank_account else "",
         }
 
 
@@ -333,6 +355,14 @@ class _Traits:
 def park_today() -> date:
     """Today in the park's time zone (the demo seeds up to yesterday)."""
     return timezone.localdate(timezone=ZoneInfo(TZ_NAME))
+
+
+def demo_resident_id(n: int, birth_year: int) -> str:
+    """A fictional resident ID number (region 990000) with a valid check digit."""
+    first17 = (
+        f"{DEMO_REGION}{birth_year}{1 + n % 12:02d}{1 + n * 7 % 28:02d}{n % 1000:03d}"
+    )
+    return first17 + check_digit(first17)
 
 
 def month_starts(*, last_day: date, months: int) -> list[date]:
@@ -459,11 +489,14 @@ def build_plan(*, workers: int, months: int, seed: int, today: date) -> DemoPlan
             if i in part_time
             else Contract.FULL_TIME
         )
+        birth_year = today.year - round(rng.triangular(21, 52, 35))
         plan = WorkerPlan(
+            resident_id=demo_resident_id(i, birth_year),
+            bank_account=f"{DEMO_ACCOUNT_PREFIX}{i + 1:08d}",
             employee_no=f"D{i + 1:04d}",
             name=names[i],
             gender=genders[i],
-            birth_year=today.year - round(rng.triangular(21, 52, 35)),
+            birth_year=birth_year,
             hire_date=hires[i],
             team=teams[i],
             contract=contract,
@@ -477,10 +510,20 @@ def build_plan(*, workers: int, months: int, seed: int, today: date) -> DemoPlan
             plan.insured = True
             plan.si_base = Decimal(rng.randint(40, 60) * 100).quantize(Decimal("0.01"))
             draw = rng.random()
-            if draw < 0.03:
-                plan.special_deduction_monthly = Decimal("4000.00")  # two children
-            elif draw < 0.15:
-                plan.special_deduction_monthly = Decimal("2000.00")  # education
+            since, second = hires[i].replace(day=1), starts[-2:][0]
+            if draw < 0.03:  # two children, from the hire month
+                plan.special_deductions.append(
+                    (DeductionCategory.CHILD_EDUCATION, Decimal("4000.00"), since)
+                )
+            elif draw < 0.10:  # renting, then a parent reaches 60 in the 2nd month
+                plan.special_deductions += [
+                    (DeductionCategory.HOUSING_RENT, Decimal("1500.00"), since),
+                    (DeductionCategory.ELDERLY_CARE, Decimal("3000.00"), second),
+                ]
+            elif draw < 0.15:  # a degree course
+                plan.special_deductions.append(
+                    (DeductionCategory.CONTINUING_EDUCATION, Decimal("400.00"), since)
+                )
         plans.append(plan)
 
     _choose_worker_login(plans, first_day)
@@ -832,6 +875,13 @@ def write_plan(
                 user=users.get(wp.login) if wp.login else None,
                 **wp.model_fields(),
             )
+            for category, amount, valid_from in wp.special_deductions:
+                special_deduction_set(
+                    worker=worker,
+                    category=category,
+                    monthly_amount=amount,
+                    valid_from=max(valid_from, worker.hire_date.replace(day=1)),
+                )
             for level, valid_from in wp.skills[1:]:
                 worker_set_skill_level(
                     worker=worker, level=level, valid_from=valid_from

@@ -58,6 +58,7 @@ from payroll.models import (
     TaskType,
     WorkRecord,
 )
+from workforce.deductions import special_deductions_to_date
 from workforce.models import SkillPeriod, Worker, WorkSession
 
 FORMAT = "parkpay-period-export"
@@ -90,6 +91,14 @@ DECIMAL_LINE_FIELDS = ("quantity", "rate", "multiplier", "amount")
 
 
 # --- canonical form -------------------------------------------------------------
+
+
+def _special_to_date(data: dict, months: int) -> Decimal:
+    """R11.2 from an export: the dated year to date, or in a file written
+    before deductions were dated, the one monthly amount × months."""
+    if "special_deductions_to_date" in data:
+        return Decimal(data["special_deductions_to_date"])
+    return Decimal(data.get("special_deduction_monthly", "0")) * months
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -186,6 +195,8 @@ def _content(period: PayPeriod) -> dict:
         )
 
     workers = {w.id: w for w in Worker.objects.filter(id__in=worker_ids).order_by("id")}
+    # R11.2: the year to date of the dated amounts, as the calculation sums it.
+    special = special_deductions_to_date(worker_ids=list(workers), month=period.month)
     inputs = {
         wid: {
             "contract": w.contract,
@@ -193,7 +204,7 @@ def _content(period: PayPeriod) -> dict:
             "leave_date": _day(w.leave_date),
             "insured": w.insured,
             "si_base": _dec(w.si_base),
-            "special_deduction_monthly": _dec(w.special_deduction_monthly),
+            "special_deductions_to_date": _dec(special.get(wid, Decimal("0.00"))),
             "full_year_basic_deduction": w.full_year_basic_deduction,
             "skill_periods": [],
             "records": [],
@@ -568,8 +579,7 @@ class _Context:
                 insured=data["insured"],
                 si_declared_base=Decimal(data["si_base"]),
                 months_employed=months,
-                special_deductions_to_date=Decimal(data["special_deduction_monthly"])
-                * months,
+                special_deductions_to_date=_special_to_date(data, months),
                 full_year_basic_deduction=data["full_year_basic_deduction"],
                 ytd=engine.YearToDate(
                     **{k: Decimal(v) for k, v in data["year_to_date"].items()}

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import charts
-from payroll import payslip_files
+from payroll import exports, payslip_files
 from payroll import periods as period_services
 from payroll.earnings import day_sessions, earnings_history, month_view
 from payroll.models import AdjustmentKind, PayPeriod, Payslip, PayslipLine, TaskType
@@ -194,6 +194,31 @@ def period_bundle(request, pk: int):
     return redirect("park:period", pk=pk)
 
 
+@role_required("director", "payroll_officer")
+@require_GET
+def period_export_file(request, pk: int, kind: str, fmt: str):
+    """R17.2: an export of an approved period, or the list of workers whose
+    identity or bank data must be completed first."""
+    period = _staff_period(request, pk)
+    try:
+        filename, content, content_type = exports.period_export(
+            period=period, kind=kind, fmt=fmt, actor=request.user
+        )
+    except exports.ExportRefused as exc:
+        return render(
+            request,
+            "park/export_errors.html",
+            {"period": period, "problems": exc.problems},
+            status=400,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("park:period", pk=pk)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 # --- director and payroll officer: payroll ---------------------------------
 
 
@@ -293,6 +318,7 @@ def period_detail(request, pk: int):
             "period": period,
             "run": run,
             "form": form,
+            "export_kinds": exports.KIND_LABELS,
             "adjustments": adjustment_list(user=request.user).filter(period=period),
             "payslips": payslips[:500],
             "payslip_total": payslips.count(),

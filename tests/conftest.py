@@ -1,3 +1,7 @@
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from django.utils import timezone, translation
@@ -11,6 +15,13 @@ from tests.clock import (  # noqa: F401  the --fake-now option's hooks
     pytest_unconfigure,
 )
 from tests.factories import make_catalogue, make_park, make_worker
+
+# R17.1: the tests encrypt personal data under a key file of their own, never
+# the developer's (~/.config/parkpay/field-keys).
+os.environ.setdefault(
+    "PARKPAY_KEY_FILE",
+    str(Path(tempfile.mkdtemp(prefix="parkpay-test-keys-")) / "field-keys"),
+)
 
 
 @pytest.fixture

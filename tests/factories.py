@@ -17,9 +17,10 @@ from payroll.services import (
     task_type_create,
     work_record_create,
 )
-from workforce.models import Contract, Park
+from workforce.models import Contract, DeductionCategory, Park
 from workforce.services import (
     park_create,
+    special_deduction_set,
     staff_assign,
     team_create,
     work_session_log,
@@ -66,7 +67,9 @@ def make_worker(
     if with_login and user is None:
         user = make_user("worker")
     team = fields.pop("team", None) or team_create(park=park, name=f"Team {n}")
-    return worker_create(
+    # R11.2: a monthly amount from the hire month on, as child education.
+    special = fields.pop("special_deduction_monthly", None)
+    worker = worker_create(
         park=park,
         team=team,
         employee_no=f"E{n:06d}",
@@ -79,6 +82,14 @@ def make_worker(
         user=user,
         **fields,
     )
+    if special:
+        special_deduction_set(
+            worker=worker,
+            category=DeductionCategory.CHILD_EDUCATION,
+            monthly_amount=Decimal(special),
+            valid_from=hire_date,
+        )
+    return worker
 
 
 def make_catalogue(park: Park, *, rate: Decimal = Decimal("0.5000")):

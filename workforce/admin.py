@@ -7,10 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedAdmin
 from workforce.closing import MONTH_CLOSED, is_closed
+from workforce.identity import IDENTITY_FIELDS
 from workforce.models import (
     Park,
     PayPolicy,
     SkillPeriod,
+    SpecialDeduction,
     StaffAssignment,
     Team,
     Worker,
@@ -48,6 +50,24 @@ class SkillPeriodInline(admin.TabularInline):
     extra = 0
 
 
+KEEP_IF_EMPTY = _("On record (masked). Leave empty to keep it.")
+
+
+class HiddenValueInput(forms.TextInput):
+    """A text input that never renders the value it holds."""
+
+    def format_value(self, value):
+        return None
+
+
+class SpecialDeductionInline(admin.TabularInline):
+    """R11.2: amounts per category, each from the first of a month."""
+
+    model = SpecialDeduction
+    extra = 0
+    fields = ["category", "monthly_amount", "valid_from"]
+
+
 INSURED_CHOICES = [
     ("", _("as the contract says (full-time: insured)")),
     ("yes", _("insured")),
@@ -74,9 +94,23 @@ class WorkerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["insured"] = "yes" if self.instance.insured else "no"
+        # R17.1: identity and bank data are never sent back to the browser;
+        # the field shows the masked value on record, and left empty keeps it.
+        masked = self.instance.identity_masked()
+        for name in IDENTITY_FIELDS:
+            field = self.fields[name]
+            field.widget = HiddenValueInput(attrs={"placeholder": masked[name]})
+            field.help_text = KEEP_IF_EMPTY if masked[name] else ""
+            self.initial.pop(name, None)
 
     def clean(self):
         data = super().clean()
+        for name in IDENTITY_FIELDS:
+            if not data.get(name):
+                data[name] = getattr(self.instance, name)
+        return self._clean_insured(data)
+
+    def _clean_insured(self, data):
         contract = data.get("contract")
         chose = "insured" in self.changed_data and data.get("insured") is not None
         contract_changed = not self.instance.pk or "contract" in self.changed_data
@@ -105,7 +139,13 @@ class WorkerAdmin(AuditedAdmin):
     search_fields = ["employee_no", "name"]
     raw_id_fields = ["user"]
     list_select_related = ["park", "team"]
-    inlines = [SkillPeriodInline]
+    inlines = [SkillPeriodInline, SpecialDeductionInline]
+    readonly_fields = ["identity_on_record"]
+
+    @admin.display(description=_("identity and bank data on record"))
+    def identity_on_record(self, obj):
+        masked = obj.identity_masked() if obj else {}
+        return " / ".join(v for v in masked.values() if v) or "-"
 
 
 class WorkSessionForm(forms.ModelForm):

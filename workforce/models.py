@@ -9,7 +9,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from workforce import identity
 from workforce.bounds import DEFAULT_MAX_RATE, SESSION_DAY, day_error
+from workforce.crypto import EncryptedTextField
+from workforce.identity import IDENTITY_FIELDS
 
 # Error messages that tests check (STYLE: module-level constants).
 LEAVE_BEFORE_HIRE = _("The leave date cannot be before the hire date.")
@@ -24,6 +27,10 @@ SESSION_OVERLAP = _(
     "This session overlaps another session of the same worker, "
     "from %(start)s to %(end)s."
 )
+DEDUCTION_NOT_FIRST_OF_MONTH = _(
+    "A special additional deduction applies from the first day of a month."
+)
+DEDUCTION_UNSPECIFIED = _("Choose the category of the special additional deduction.")
 POLICY_RANGE = _("The social insurance base floor must not exceed its ceiling.")
 
 MAX_SESSION = timedelta(hours=16)
@@ -225,16 +232,14 @@ class Worker(models.Model):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    special_deduction_monthly = models.DecimalField(
-        _("special additional deductions per month"),
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("0.00"),
-        validators=[MinValueValidator(Decimal("0"))],
-    )
     full_year_basic_deduction = models.BooleanField(
         _("full-year basic deduction (STA 2020 No. 19)"), default=False
     )
+    # R17.1: sensitive personal information, encrypted at rest, shown masked.
+    resident_id = EncryptedTextField(_("resident ID number"), blank=True)
+    bank_name = EncryptedTextField(_("bank"), blank=True)
+    bank_account = EncryptedTextField(_("bank account number"), blank=True)
+    account_holder = EncryptedTextField(_("account holder"), blank=True)
 
     class Meta:
         ordering = ["employee_no"]
@@ -260,14 +265,111 @@ class Worker(models.Model):
             errors["sensitive_consent"] = SENSITIVE_WITHOUT_CONSENT
         if self.team_id and self.park_id and self.team.park_id != self.park_id:
             errors["team"] = _("The team belongs to another park.")
+        errors.update(self._identity_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _identity_errors(self) -> dict:
+        """R17.1: a resident ID number with a valid check digit and the birth
+        year on record; an account number of digits. Either may be missing
+        (the exports list who still lacks them)."""
+        errors = {}
+        self.resident_id = identity.normalize_resident_id(self.resident_id)
+        self.bank_account = identity.normalize_account(self.bank_account)
+        self.bank_name = (self.bank_name or "").strip()
+        self.account_holder = (self.account_holder or "").strip()
+        for name, check in (
+            (
+                "resident_id",
+                lambda v: identity.validate_resident_id(v, self.birth_year),
+            ),
+            ("bank_account", identity.validate_account),
+        ):
+            value = getattr(self, name)
+            if value:
+                try:
+                    check(value)
+                except ValidationError as exc:
+                    errors[name] = exc
+        return errors
+
+    def identity_masked(self) -> dict[str, str]:
+        """The identity and bank fields with only their last 4 characters."""
+        return {name: identity.mask(getattr(self, name)) for name in IDENTITY_FIELDS}
 
     def employed_on(self, day: date) -> bool:
         # The leave date is the last day of employment.
         return self.hire_date <= day and (
             self.leave_date is None or day <= self.leave_date
         )
+
+
+class DeductionCategory(models.TextChoices):
+    """R11.2: the categories of special additional deductions (专项附加扣除)."""
+
+    CHILD_EDUCATION = "child_education", _("child education")
+    CONTINUING_EDUCATION = "continuing_education", _("continuing education")
+    HOUSING_LOAN_INTEREST = "housing_loan_interest", _("housing loan interest")
+    HOUSING_RENT = "housing_rent", _("housing rent")
+    ELDERLY_CARE = "elderly_care", _("elderly care")
+    INFANT_CARE = "infant_care", _("infant care")
+    PERSONAL_PENSION = "personal_pension", _("personal pension")
+    # Only for amounts carried over from the single undated figure kept before
+    # R11.2 was dated: their category was never recorded. It counts for tax
+    # like any other, but must be reassigned before the tax filing (R17.2).
+    UNSPECIFIED = "unspecified", _("unspecified (carried over)")
+
+
+FILING_CATEGORIES = [c for c in DeductionCategory if c != DeductionCategory.UNSPECIFIED]
+
+
+class SpecialDeduction(models.Model):
+    """R11.2: a monthly amount of one category, in force from ``valid_from``
+    (the first of a month) until the same category's next row. An amount of
+    0.00 ends a category."""
+
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="special_deductions"
+    )
+    category = models.CharField(
+        _("category"), max_length=30, choices=DeductionCategory.choices
+    )
+    monthly_amount = models.DecimalField(
+        _("amount per month"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    valid_from = models.DateField(_("valid from (month)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["worker", "category", "valid_from"]
+        verbose_name = _("special additional deduction")
+        verbose_name_plural = _("special additional deductions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "category", "valid_from"],
+                name="special_deduction_unique_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gte=0),
+                name="special_deduction_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        month = f"{self.valid_from:%Y-%m}"
+        return f"{self.get_category_display()} {self.monthly_amount} ({month})"
+
+    def clean(self):
+        errors = {}
+        if self.valid_from and self.valid_from.day != 1:
+            errors["valid_from"] = DEDUCTION_NOT_FIRST_OF_MONTH
+        if self.category == DeductionCategory.UNSPECIFIED and self._state.adding:
+            errors["category"] = DEDUCTION_UNSPECIFIED
+        if errors:
+            raise ValidationError(errors)
 
 
 class SkillPeriod(models.Model):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from workforce.closing import check_open
+from workforce.identity import IDENTITY_FIELDS
 from workforce.models import (
     SESSION_OVERLAP,
     Contract,
@@ -19,6 +20,7 @@ from workforce.models import (
     PayPolicy,
     SkillLevel,
     SkillPeriod,
+    SpecialDeduction,
     StaffAssignment,
     Team,
     Worker,
@@ -102,6 +104,91 @@ def worker_create(
     worker.save()
     SkillPeriod.objects.create(worker=worker, level=skill_level, valid_from=hire_date)
     return worker
+
+
+@transaction.atomic
+def special_deduction_set(
+    *, worker: Worker, category: str, monthly_amount, valid_from: date, actor=None
+) -> SpecialDeduction:
+    """R11.2: ``monthly_amount`` of ``category`` applies from the month of
+    ``valid_from`` on (0.00 ends the category); the same month's row is
+    replaced. Audited."""
+    valid_from = valid_from.replace(day=1)
+    row = SpecialDeduction.objects.filter(
+        worker=worker, category=category, valid_from=valid_from
+    ).first()
+    before = {"monthly_amount": row.monthly_amount} if row else None
+    if row is None:
+        row = SpecialDeduction(worker=worker, category=category, valid_from=valid_from)
+    row.monthly_amount = monthly_amount
+    row.full_clean()
+    row.save()
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="special_deduction.set",
+        obj=row,
+        before=before,
+        after={
+            "worker": worker.employee_no,
+            "category": category,
+            "valid_from": valid_from,
+            "monthly_amount": row.monthly_amount,
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def worker_set_identity(*, worker: Worker, actor, **values) -> list[str]:
+    """R17.1: set any of the resident ID number, bank, account number and
+    account holder (``IDENTITY_FIELDS``); a value left out is kept, an empty
+    one clears. Validated by ``Worker.clean``; the audit records which fields
+    changed, never a value. Returns the names of the fields that changed."""
+    unknown = set(values) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise TypeError(f"not identity fields: {sorted(unknown)}")
+    given, worker = worker, Worker.objects.select_for_update().get(pk=worker.pk)
+    before = {name: getattr(worker, name) for name in IDENTITY_FIELDS}
+    for name, value in values.items():
+        setattr(worker, name, value or "")
+    worker.full_clean()
+    changed = [n for n in IDENTITY_FIELDS if getattr(worker, n) != before[n]]
+    for name in IDENTITY_FIELDS:  # the caller's object shows what is on record
+        setattr(given, name, getattr(worker, name))
+    if changed:
+        worker.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            park=worker.park,
+            action="worker.identity",
+            obj=worker,
+            after={"changed": changed},
+        )
+    return changed
+
+
+def personal_data_reencrypt(*, batch: int = 500) -> int:
+    """Rewrite the identity and bank data of every worker who has any under
+    the newest key; each batch in its own transaction. Returns the count."""
+    done, last = 0, 0
+    while True:
+        with transaction.atomic():
+            workers = list(
+                Worker.objects.select_for_update()
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", *IDENTITY_FIELDS)[:batch]
+            )
+            for worker in workers:
+                values = {name: getattr(worker, name) for name in IDENTITY_FIELDS}
+                if any(values.values()):
+                    # The field encrypts on write with the newest key.
+                    Worker.objects.filter(pk=worker.pk).update(**values)
+                    done += 1
+        if len(workers) < batch:
+            return done
+        last = workers[-1].pk
 
 
 def insured_by_contract(contract: str) -> bool:

@@ -69,6 +69,16 @@ class WorkerSerializer(serializers.ModelSerializer):
         return getattr(worker, "current_skill_level", None)
 
 
+class WorkerIdentityMaskedSerializer(serializers.Serializer):
+    """R17.1: identity and bank data as shown: the last 4 characters only."""
+
+    resident_id = serializers.CharField(help_text="Masked.")
+    bank_name = serializers.CharField(help_text="Masked.")
+    bank_account = serializers.CharField(help_text="Masked.")
+    account_holder = serializers.CharField(help_text="Masked.")
+    changed = serializers.ListField(child=serializers.CharField(), required=False)
+
+
 class WorkSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkSession

@@ -62,6 +62,16 @@ urlpatterns = [
         views.IntegrationRevokeView.as_view(),
         name="integration-revoke",
     ),
+    re_path(
+        rf"^pay-periods/{PK}/exports/(?P<kind>[^/]+)\.(?P<fmt>[^/.]+)$",
+        views.PeriodExportView.as_view(),
+        name="pay-period-export",
+    ),
+    re_path(
+        rf"^workers/{PK}/identity/$",
+        views.WorkerIdentitySetView.as_view(),
+        name="worker-identity-set",
+    ),
     re_path(r"^imports/$", views.ImportView.as_view(), name="imports"),
     *router.urls,
     # Ending in a slash, so that APPEND_SLASH still redirects the others.

@@ -12,7 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from payroll import imports, integrations, periods
+from payroll import exports, imports, integrations, periods
 from payroll import selectors as pay
 from payroll.api import filters
 from payroll.api import serializers as out
@@ -52,7 +52,7 @@ from payroll.services import rate_card_create
 from workforce import bounds
 from workforce import selectors as people
 from workforce.models import Park, SkillLevel, SkillPeriod, Worker
-from workforce.services import work_session_log
+from workforce.services import work_session_log, worker_set_identity
 
 NOT_FOUND = _("Not found.")
 ONLY_WORKERS_LOG = _("Only workers log hours, their own.")
@@ -483,6 +483,84 @@ class AdjustmentAddView(_Operation):
         )
         return Response(
             out.AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            PK,
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=exports.KINDS),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=exports.FORMATS),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="The workers whose data is missing."),
+        },
+        summary="Export an approved period for the bank or the tax office (R17.2)",
+        description="bank, iit, si or personnel, as xlsx or csv. A worker "
+        "without valid identity or bank data answers 400 with the list.",
+    )
+)
+class PeriodExportView(_Operation):
+    def get(self, request, pk, kind, fmt):
+        period = _period(request, pk)
+        try:
+            filename, content, content_type = exports.period_export(
+                period=period, kind=kind, fmt=fmt, actor=request.user
+            )
+        except exports.ExportRefused as exc:
+            return Response(
+                {"errors": [{k: str(v) for k, v in p.items()} for p in exc.problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class WorkerIdentitySetView(_Operation):
+    """R17.1: identity and bank data, write-only: the answer shows them
+    masked (last 4 characters), never as sent."""
+
+    @extend_schema_serializer(component_name="WorkerIdentityBankInput")
+    class InputSerializer(serializers.Serializer):
+        resident_id = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=18
+        )
+        bank_name = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=100
+        )
+        bank_account = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=40
+        )
+        account_holder = serializers.CharField(
+            required=False, allow_blank=True, write_only=True, max_length=100
+        )
+
+    @extend_schema(
+        parameters=[PK],
+        request=InputSerializer,
+        responses={200: out.WorkerIdentityMaskedSerializer},
+        summary="Set a worker's resident ID and bank account (R17.1)",
+        description="Fields left out are kept; the answer is masked.",
+    )
+    def put(self, request, pk):
+        worker = get_object_or_404(people.worker_list(user=request.user), pk=pk)
+        if not has_park_role(
+            request.user, worker.park_id, {"director", "payroll_officer"}
+        ):
+            raise PermissionDenied(PAY_STAFF_ONLY)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = worker_set_identity(
+            worker=worker, actor=request.user, **data.validated_data
+        )
+        worker.refresh_from_db()
+        return Response(
+            out.WorkerIdentityMaskedSerializer(
+                {**worker.identity_masked(), "changed": changed}
+            ).data
         )
 
 

@@ -37,6 +37,7 @@ from payroll.models import (
     Payslip,
     WorkRecord,
 )
+from workforce.deductions import special_deductions_to_date
 from workforce.models import Contract, Park, Worker, WorkSession
 
 DAY_LIMIT_MINUTES = 11 * 60  # R8: 劳动法 art. 41, 8 + 3 hours
@@ -350,6 +351,7 @@ def compute_chunk(
     levels = {wid: found[-1] for wid, found in levels.items() if found}
 
     ytd, carry = earlier_pay(worker_ids=list(workers), park=park, start=start)
+    special = special_deductions_to_date(worker_ids=list(workers), month=start)
 
     policy = policy_on(cat.policies, last_day)
     now = timezone.now()
@@ -372,7 +374,7 @@ def compute_chunk(
                 insured=worker.insured,
                 si_declared_base=worker.si_base,
                 months_employed=months,
-                special_deductions_to_date=worker.special_deduction_monthly * months,
+                special_deductions_to_date=special.get(wid, engine.ZERO),
                 full_year_basic_deduction=worker.full_year_basic_deduction,
                 ytd=engine.YearToDate(*ytd[wid]) if wid in ytd else engine.YearToDate(),
                 carried_in=carried,

@@ -152,6 +152,10 @@ def test_sensitive_worker_fields_are_audited_without_values(admin_client, park):
             "skills-INITIAL_FORMS": "0",
             "skills-MIN_NUM_FORMS": "0",
             "skills-MAX_NUM_FORMS": "1000",
+            "special_deductions-TOTAL_FORMS": "0",
+            "special_deductions-INITIAL_FORMS": "0",
+            "special_deductions-MIN_NUM_FORMS": "0",
+            "special_deductions-MAX_NUM_FORMS": "1000",
         }
     )
     data.pop("user", None)

@@ -123,7 +123,7 @@ def test_contracts_and_insurance(seeded):
             assert Decimal("4000") <= worker.si_base <= Decimal("6000")
         else:
             assert not worker.insured
-    assert workers.filter(special_deduction_monthly__gt=0).exists()
+    assert workers.filter(special_deductions__monthly_amount__gt=0).exists()
 
 
 def test_sessions_are_valid(seeded):
@@ -450,3 +450,20 @@ def test_a_demo_made_just_after_midnight_on_the_1st(instant, transactional_db):
         last_month = (this_month - timedelta(days=1)).replace(day=1)
         assert periods[last_month] == "approved"
         assert periods[this_month] == "calculated"
+
+
+def test_identity_and_bank_data_are_obviously_fake(seeded):
+    """R17.1: every demo worker has a resident ID number in region 990000
+    (no such region exists) with a valid check digit and the birth year on
+    record, and an account at the demo bank, so the R17.2 exports work."""
+    from workforce.identity import validate_resident_id
+
+    workers = list(Worker.objects.all())
+    assert workers
+    for worker in workers:
+        assert worker.resident_id.startswith("990000")
+        validate_resident_id(worker.resident_id, worker.birth_year)
+        assert worker.bank_name == "示例银行 (demo)"
+        assert worker.bank_account.startswith("62990000")
+        assert worker.account_holder == worker.name
+    assert len({w.resident_id for w in workers}) == len(workers)

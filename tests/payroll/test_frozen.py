@@ -256,12 +256,15 @@ def test_r10_1_the_admin_lets_insured_follow_the_contract(park):
             "hire_date": "2025-01-01",
             "contract": "full_time",
             "si_base": "0.00",
-            "special_deduction_monthly": "0.00",
             "insured": "",
             "skills-TOTAL_FORMS": "0",
             "skills-INITIAL_FORMS": "0",
             "skills-MIN_NUM_FORMS": "0",
             "skills-MAX_NUM_FORMS": "1000",
+            "special_deductions-TOTAL_FORMS": "0",
+            "special_deductions-INITIAL_FORMS": "0",
+            "special_deductions-MIN_NUM_FORMS": "0",
+            "special_deductions-MAX_NUM_FORMS": "1000",
         },
     )
     assert response.status_code == 302, response.content[:3000]
