@@ -12,6 +12,8 @@ PROD = {
     + "-not-a-real-secret-but-long-enough-for-checks-"
     + "y" * 20,
     "ALLOWED_HOSTS": "parkpay.example.org",
+    # A Fernet key made for these tests only (urlsafe base64 of 32 bytes).
+    "FIELD_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWtleS1ub3QtYS1zZWNyZXQtMDAwMDA=",
 }
 
 
@@ -34,6 +36,14 @@ def test_production_refuses_to_start_without_secret_key():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys():
+    """Identity and bank data are never encrypted with a key file made on the
+    fly in production: without FIELD_ENCRYPTION_KEYS it does not start."""
+    result = manage("check", env={**PROD, "FIELD_ENCRYPTION_KEYS": ""})
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_variables():
