@@ -62,6 +62,16 @@ urlpatterns = [
         views.IntegrationRevokeView.as_view(),
         name="integration-revoke",
     ),
+    re_path(
+        rf"^work-records/{PK}/void/$",
+        views.WorkRecordVoidView.as_view(),
+        name="work-record-void",
+    ),
+    re_path(
+        rf"^work-records/{PK}/correct/$",
+        views.WorkRecordCorrectView.as_view(),
+        name="work-record-correct",
+    ),
     re_path(r"^imports/$", views.ImportView.as_view(), name="imports"),
     *router.urls,
     # Ending in a slash, so that APPEND_SLASH still redirects the others.

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from payroll import corrections, engine, periods
@@ -203,6 +204,57 @@ def test_a_correction_made_after_the_next_calculation_moves_on_at_approval(
     made.refresh_from_db()
     assert made.booked_month == month_bounds(second)[1]
     assert not p2.payslips.get(worker=worker).lines.filter(kind="correction")
+
+
+def test_api_void_and_correct(frozen, director, park):
+    _period, following, worker, record = frozen
+    api = APIClient()
+    api.force_authenticate(director)
+    base = f"/api/v1/work-records/{record.pk}"
+    assert api.post(f"{base}/correct/", {"reason": "x"}).status_code == 400
+    answer = api.post(
+        f"{base}/correct/", {"units": 390, "reason": "Recount"}, format="json"
+    )
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert body["record"]["id"] == record.pk and body["corrections"][0]["kind"] == (
+        "units"
+    )
+    assert body["corrections"][0]["booked_month"] == str(following.month)
+    answer = api.post(f"{base}/void/", {"reason": "Wrong"}, format="json")
+    assert answer.status_code == 201 and answer.json()["corrections"][0]["kind"] == (
+        "void"
+    )
+    worker_api = APIClient()
+    worker_api.force_authenticate(worker.user)
+    assert worker_api.post(f"{base}/void/", {"reason": "x"}).status_code == 403
+
+
+def test_the_page_voids_a_frozen_record_and_the_period_lists_it(frozen, director):
+    period, following, worker, record = frozen
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.force_login(director)
+    listing = client.get(
+        f"/park/payroll/{period.pk}/records/?employee_no={worker.employee_no}"
+    )
+    assert listing.status_code == 200
+    url = f"/park/records/{record.pk}/correct/"
+    assert url in listing.content.decode()
+    form = client.get(url)
+    assert form.status_code == 200 and b'name="reason"' in form.content
+    refused = client.post(url, {"action": "void", "reason": ""})
+    assert refused.status_code == 200 and not WorkCorrection.objects.exists()
+    done = client.post(url, {"action": "void", "reason": "Counted twice"})
+    assert done.status_code == 302
+    assert WorkCorrection.objects.get().kind == "void"
+    page = client.get(f"/park/payroll/{period.pk}/").content.decode()
+    assert "Counted twice" in page
+    calculate(following)
+    slip = following.payslips.get(worker=worker)
+    payslip_page = client.get(f"/payslips/{slip.number}/").content.decode()
+    assert f"Correction of {period.label}" in payslip_page
+    assert "-200.00" in payslip_page
 
 
 def test_r13_5_a_frozen_session_correction_is_recorded_not_applied(
