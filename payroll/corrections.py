@@ -32,7 +32,9 @@ PAY_STAFF = {"director", "payroll_officer"}
 
 def record_figures(record: WorkRecord) -> tuple[int, Decimal | None, bool]:
     """The record's (units, accuracy, voided) after its corrections."""
-    last = record.corrections.order_by("-created_at", "-id").first()
+    # all(): a page listing many records prefetches their corrections.
+    found = sorted(record.corrections.all(), key=lambda c: (c.created_at, c.id))
+    last = found[-1] if found else None
     if last is None:
         return record.units, record.accuracy, False
     return last.new_units, last.new_accuracy, last.kind == CorrectionKind.VOID

@@ -399,6 +399,7 @@ def period_records(request, pk: int):
                 work_date__gte=period.month,
                 work_date__lt=month_end(period.month),
             )
+            .prefetch_related("corrections")
             .order_by("work_date", "id")[:500]
         ):
             units, accuracy, voided = correction_services.record_figures(record)
