@@ -32,6 +32,7 @@ park_patterns = [
     path("payroll/", payroll_views.payroll_periods, name="payroll"),
     path("payroll/calculate/", payroll_views.payroll_calculate, name="calculate"),
     path("payroll/<int:pk>/", payroll_views.period_detail, name="period"),
+    path("payroll/<int:pk>/records/", payroll_views.period_records, name="records"),
     path(
         "payroll/<int:pk>/<str:action>/",
         payroll_views.period_action,
@@ -42,6 +43,11 @@ park_patterns = [
         "payroll/<int:pk>/export/<slug:kind>.<slug:fmt>",
         payroll_views.period_export_file,
         name="period_export",
+    ),
+    path(
+        "records/<int:pk>/correct/",
+        payroll_views.record_correct,
+        name="record_correct",
     ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),

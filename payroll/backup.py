@@ -56,6 +56,7 @@ from payroll.models import (
     RateCard,
     RunStatus,
     TaskType,
+    WorkCorrection,
     WorkRecord,
 )
 from workforce.deductions import special_deductions_to_date
@@ -210,6 +211,7 @@ def _content(period: PayPeriod) -> dict:
             "records": [],
             "sessions": [],
             "adjustments": [],
+            "corrections": [],
             "year_to_date": {"taxable": "0", "social_insurance": "0", "tax": "0"},
             "carried_in": {"amount": "0", "from": None},
         }
@@ -290,6 +292,41 @@ def _content(period: PayPeriod) -> dict:
         if wid in inputs:
             inputs[wid]["adjustments"].append(
                 {"kind": kind, "amount": _dec(amount), "reason": reason}
+            )
+
+    # Corrections booked in the period (R13.5), as _collect_corrections reads them.
+    for row in (
+        WorkCorrection.objects.filter(
+            record__worker__park=park, booked_month=start, created_at__lte=snapshot
+        )
+        .order_by("created_at", "id")
+        .values_list(
+            "record__worker_id",
+            "record__project__code",
+            "record__task_type__code",
+            "record__work_date",
+            "kind",
+            "old_units",
+            "new_units",
+            "old_accuracy",
+            "new_accuracy",
+            "reason",
+        )
+    ):
+        wid, project, task_type, day, kind, old_u, new_u, old_a, new_a, reason = row
+        if wid in inputs:
+            inputs[wid]["corrections"].append(
+                {
+                    "project": project,
+                    "task_type": task_type,
+                    "work_date": _day(day),
+                    "kind": kind,
+                    "old_units": old_u,
+                    "new_units": new_u,
+                    "old_accuracy": _dec(old_a),
+                    "new_accuracy": _dec(new_a),
+                    "reason": reason,
+                }
             )
 
     # Year to date (R11) and the latest carry (R12), as compute_chunk reads them.
@@ -563,6 +600,29 @@ class _Context:
             )
             if not record["late"]:
                 on_time.append((record["units"], accuracy))
+        corrections = []
+        for c in data.get("corrections", ()):  # files from before corrections
+            day = date.fromisoformat(c["work_date"])
+            level = self.level_on(data["skill_periods"], day)
+            project, task_type = c["project"], c["task_type"]
+            old = engine.tier_for(_d(c["old_accuracy"]), self.tiers[project])
+            new = engine.tier_for(_d(c["new_accuracy"]), self.tiers[project])
+            units, multiplier, tier = engine.correction_terms(
+                c["kind"], c["old_units"], c["new_units"], old, new
+            )
+            corrections.append(
+                engine.CorrectionItem(
+                    project=self.projects[project]["name"],
+                    task_type=self.task_types[task_type]["name"],
+                    unit=self.task_types[task_type]["unit"],
+                    rate=self.rate_on(project, task_type, level, day),
+                    multiplier=multiplier,
+                    tier=tier.label,
+                    units=units,
+                    corrects=f"{day:%Y-%m}",
+                    reason=c["reason"],
+                )
+            )
         months = months_employed(date.fromisoformat(data["hire_date"]), self.start)
         carried = data["carried_in"]
         minutes = self.minutes(data["sessions"])
@@ -571,6 +631,7 @@ class _Context:
                 contract=data["contract"],
                 minutes=minutes,
                 items=tuple(items),
+                corrections=tuple(corrections),
                 adjustments=tuple(
                     engine.AdjustmentItem(a["kind"], Decimal(a["amount"]), a["reason"])
                     for a in data["adjustments"]

@@ -82,6 +82,7 @@ def money(value: Decimal) -> Decimal:
 class LineKind(StrEnum):
     PIECE = "piece"
     LATE = "late_piece"
+    CORRECTION = "correction"
     TOPUP = "topup"
     BONUS = "bonus"
     ALLOWANCE = "allowance"
@@ -236,6 +237,36 @@ class PieceItem:
 
 
 @dataclass(frozen=True)
+class CorrectionItem:
+    """A void or correction of a record of a frozen month (R13.5), priced at
+    the record's own date (R13.3): ``units`` × ``rate`` × ``multiplier``, where
+    a void or a change of units gives signed units at the record's multiplier
+    and a change of accuracy the record's units at the signed difference of
+    the multipliers. One line each, in input order."""
+
+    project: str
+    task_type: str
+    unit: str
+    rate: Decimal
+    multiplier: Decimal  # signed: new minus old multiplier for accuracy
+    tier: str
+    units: int  # signed: negative for a void or fewer units
+    corrects: str  # "YYYY-MM" of the corrected record
+    reason: str = ""
+
+
+def correction_terms(
+    kind: str, old_units: int, new_units: int, old: Tier, new: Tier
+) -> tuple[int, Decimal, Tier]:
+    """A correction's (signed units, multiplier, tier shown) (R13.5): a void
+    or a change of units at the record's old tier, a change of accuracy over
+    the units at the difference of the two tiers' multipliers."""
+    if kind == "accuracy":
+        return new_units, new.multiplier - old.multiplier, new
+    return new_units - old_units, old.multiplier, old
+
+
+@dataclass(frozen=True)
 class AdjustmentItem:
     """A bonus, allowance or deduction added by a director or officer (R9)."""
 
@@ -258,6 +289,7 @@ class PayInput:
     contract: str  # "full_time" | "part_time" | "training", on the last day (R7.3)
     minutes: int  # minutes worked in the period (R6.2)
     items: tuple[PieceItem, ...] = ()
+    corrections: tuple[CorrectionItem, ...] = ()
     adjustments: tuple[AdjustmentItem, ...] = ()
     policy: Policy = field(default_factory=Policy)
     insured: bool = False
@@ -300,7 +332,7 @@ class PayResult:
 
     lines: tuple[Line, ...]
     hours: Decimal
-    piece_pay: Decimal  # on-time and late piece lines
+    piece_pay: Decimal  # on-time and late piece lines, and corrections
     topup: Decimal
     bonuses: Decimal
     allowances: Decimal
@@ -341,6 +373,10 @@ def _validate(inp: PayInput) -> None:
         if item.multiplier < 0:
             raise ValueError(NEGATIVE_MULTIPLIER_MESSAGE.format(value=item.multiplier))
         _check_month("late_from", item.late_from)
+    for correction in inp.corrections:
+        if correction.rate < 0:
+            raise ValueError(NEGATIVE_RATE_MESSAGE.format(value=correction.rate))
+        _check_month("corrects", correction.corrects)
     for adjustment in inp.adjustments:
         if adjustment.kind not in ADJUSTMENT_KINDS:
             raise ValueError(
@@ -492,8 +528,24 @@ def compute_pay(inp: PayInput) -> PayResult:
 def _compute(inp: PayInput) -> PayResult:
     policy = inp.policy
     piece = _piece_lines(inp.items)
+    corrections = [
+        Line(
+            kind=LineKind.CORRECTION,
+            amount=money(c.units * c.rate * c.multiplier),
+            project=c.project,
+            task_type=c.task_type,
+            unit=c.unit,
+            quantity=Decimal(c.units),
+            rate=c.rate,
+            multiplier=c.multiplier,
+            tier=c.tier,
+            period=c.corrects,
+            reason=c.reason,
+        )
+        for c in inp.corrections
+    ]
     on_time_pay = _sum(piece, LineKind.PIECE)
-    piece_pay = _sum(piece, LineKind.PIECE, LineKind.LATE)
+    piece_pay = _sum(piece, LineKind.PIECE, LineKind.LATE) + _sum(corrections)
 
     # R9: adjustments in input order within their kind.
     adjustment_lines: dict[LineKind, list[Line]] = {k: [] for k in ADJUSTMENT_KINDS}
@@ -514,7 +566,8 @@ def _compute(inp: PayInput) -> PayResult:
     # R7.2: earnings tested are on-time piece pay and bonuses, not allowances.
     # Late work (R13.3) is left out too: its hours belong to the earlier period,
     # whose floor was settled when that period was paid; counting its pay here
-    # would let it fill this month's floor with another month's work.
+    # would let it fill this month's floor with another month's work. So are
+    # corrections (R13.5): the floor of the month they correct is not redone.
     tested = on_time_pay + bonuses
     floor = _minimum_floor(inp.contract, inp.minutes, policy)
     topup = money(max(Decimal(0), floor - tested))
@@ -580,6 +633,7 @@ def _compute(inp: PayInput) -> PayResult:
 
     lines = (
         *piece,
+        *corrections,
         *topup_lines,
         *adjustment_lines[LineKind.BONUS],
         *adjustment_lines[LineKind.ALLOWANCE],

@@ -590,3 +590,68 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.prefix}…"
+
+
+class CorrectionKind(models.TextChoices):
+    VOID = "void", _("void")
+    UNITS = "units", _("units")
+    ACCURACY = "accuracy", _("accuracy")
+
+
+CORRECTION_REASON = _("Every correction needs a reason.")
+
+
+class WorkCorrection(models.Model):
+    """R13.5: a wrong work record of an approved or paid month, voided or
+    corrected by a new event; the record itself is never changed.
+
+    ``old_*`` are the record's figures as this correction found them (after
+    any earlier correction), ``new_*`` what they become. The difference is
+    paid in the period of ``booked_month`` (the first open month when it was
+    made, moved on if that month was approved from an older calculation),
+    priced at the record's own date (like late work, R13.3)."""
+
+    record = models.ForeignKey(
+        WorkRecord, on_delete=models.PROTECT, related_name="corrections"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=CorrectionKind.choices)
+    old_units = models.PositiveIntegerField(_("units before"))
+    new_units = models.PositiveIntegerField(_("units after"))  # 0: voided
+    old_accuracy = models.DecimalField(
+        _("accuracy before"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    new_accuracy = models.DecimalField(
+        _("accuracy after"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    booked_month = models.DateField(_("paid in month"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("work correction")
+        verbose_name_plural = _("work corrections")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked_month__day=1), name="correction_month_first_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["booked_month", "record"])]
+
+    def __str__(self):
+        return f"{self.kind} of {self.record_id}"
+
+    @property
+    def corrected_month(self) -> str:
+        return f"{self.record.work_date:%Y-%m}"
+
+    def clean(self):
+        if not (self.reason or "").strip():
+            raise ValidationError({"reason": CORRECTION_REASON})

@@ -60,6 +60,7 @@ ENGLISH_MONTHS = (
 KIND_LABELS = {
     LineKind.PIECE: ("计件工资", "Piece work"),
     LineKind.LATE: ("补发计件", "Late work"),
+    LineKind.CORRECTION: ("更正", "Correction of"),
     LineKind.TOPUP: ("最低工资补差", "Minimum wage top-up"),
     LineKind.BONUS: ("奖金", "Bonus"),
     LineKind.ALLOWANCE: ("津贴", "Allowance"),
@@ -212,6 +213,15 @@ def line_row(line) -> Row:
         pending = getattr(line, "pending_units", 0)
         if pending and line.tier != PENDING_LABEL:
             detail_parts.append(f"其中待审核 {pending:,} pending review")
+        quantity = f"{line.quantity:,.0f}" if line.quantity is not None else ""
+        unit = line.unit
+        rate = f"{line.rate:.4f}" if line.rate is not None else ""
+        multiplier = f"× {line.multiplier:.2f}" if line.multiplier is not None else ""
+    elif kind == LineKind.CORRECTION:
+        title += f" {line.ref_period}"
+        if line.tier:
+            title += " · " + label_of(TIER_LABELS, line.tier)
+        detail_parts = [line.project, line.task_type, line.reason]
         quantity = f"{line.quantity:,.0f}" if line.quantity is not None else ""
         unit = line.unit
         rate = f"{line.rate:.4f}" if line.rate is not None else ""

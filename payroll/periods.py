@@ -32,6 +32,7 @@ from payroll.models import (
     PeriodStatus,
     RunChunk,
     RunStatus,
+    WorkCorrection,
 )
 from payroll.queue import CALCULATE_PERIOD, RENDER_PERIOD_PAYSLIPS, enqueue_on_commit
 from workforce.bounds import park_today
@@ -407,6 +408,13 @@ def period_approve(*, period: PayPeriod, actor) -> PayPeriod:
     period.save(update_fields=["status", "approved_at", "approved_by"])
     # R13.5: from now on the month's inputs are frozen.
     park_close_through(park=period.park, day=first_after - timedelta(days=1))
+    # Corrections booked in this month after its calculation are not on its
+    # payslips: they are paid in the next month instead (R13.5).
+    WorkCorrection.objects.filter(
+        record__worker__park=period.park,
+        booked_month=period.month,
+        created_at__gt=period.snapshot_at,
+    ).update(booked_month=first_after)
     audit_record(
         actor=actor,
         park=period.park,

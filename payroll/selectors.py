@@ -15,6 +15,7 @@ from payroll.models import (
     Project,
     QualityTier,
     RateCard,
+    WorkCorrection,
     WorkRecord,
 )
 from workforce.selectors import user_park_ids, user_roles
@@ -115,3 +116,16 @@ def quality_tier_list(*, user) -> QuerySet[QualityTier]:
     return QualityTier.objects.select_related("project").filter(
         project__in=project_list(user=user)
     )
+
+
+def correction_list(*, user) -> QuerySet[WorkCorrection]:
+    """Corrections of work records (R13.5), for the park's pay staff; a worker
+    reads theirs as payslip lines."""
+    qs = WorkCorrection.objects.select_related(
+        "record__worker", "record__project", "record__task_type", "created_by"
+    )
+    if not (
+        user.is_authenticated and (user.is_superuser or user_roles(user) & PAY_STAFF)
+    ):
+        return qs.none()
+    return _scope(qs, user, park_path="record__worker__park", worker_path=None)

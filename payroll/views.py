@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents import charts
+from payroll import corrections as correction_services
 from payroll import exports, payslip_files
 from payroll import periods as period_services
 from payroll.earnings import day_sessions, earnings_history, month_view
@@ -24,11 +25,13 @@ from payroll.models import AdjustmentKind, PayPeriod, Payslip, PayslipLine, Task
 from payroll.selectors import (
     PARK_STAFF,
     adjustment_list,
+    correction_list,
     payslip_list,
     period_list,
     project_list,
     rate_card_list,
     run_list,
+    work_record_list,
 )
 from payroll.services import rate_card_create
 from workforce.access import role_required, staff_park
@@ -222,6 +225,15 @@ def period_export_file(request, pk: int, kind: str, fmt: str):
 # --- director and payroll officer: payroll ---------------------------------
 
 
+def add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form, by field where it names one."""
+    for field, errors in getattr(
+        exc, "message_dict", {"__all__": exc.messages}
+    ).items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
 class AdjustmentForm(forms.Form):
     employee_no = forms.CharField(label=gettext_lazy("Employee number"), max_length=20)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AdjustmentKind.choices)
@@ -295,11 +307,7 @@ def period_detail(request, pk: int):
                     actor=request.user,
                 )
             except ValidationError as exc:
-                for field, errors in getattr(
-                    exc, "message_dict", {"__all__": exc.messages}
-                ).items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
@@ -320,6 +328,11 @@ def period_detail(request, pk: int):
             "form": form,
             "export_kinds": exports.KIND_LABELS,
             "adjustments": adjustment_list(user=request.user).filter(period=period),
+            "corrections": correction_list(user=request.user).filter(
+                record__worker__park=period.park,
+                record__work_date__gte=period.month,
+                record__work_date__lt=month_end(period.month),
+            ),
             "payslips": payslips[:500],
             "payslip_total": payslips.count(),
             "can_approve": "director" in user_roles(request.user),
@@ -385,6 +398,119 @@ def period_action(request, pk: int, action: str):
             else _("Period %(period)s marked paid.") % {"period": period.label},
         )
     return redirect("park:period", pk=period.pk)
+
+
+# --- corrections of work records (R13.5) -------------------------------------
+
+
+def month_end(month):
+    """The first day of the month after ``month``."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+@role_required("director", "payroll_officer")
+@require_GET
+def period_records(request, pk: int):
+    """A worker's work records of a period's month, each with its figures
+    after corrections and a link to correct it."""
+    period = _staff_period(request, pk)
+    employee_no = (request.GET.get("employee_no") or "").strip()
+    records = []
+    if employee_no:
+        for record in (
+            work_record_list(user=request.user)
+            .filter(
+                worker__park=period.park,
+                worker__employee_no=employee_no,
+                work_date__gte=period.month,
+                work_date__lt=month_end(period.month),
+            )
+            .prefetch_related("corrections")
+            .order_by("work_date", "id")[:500]
+        ):
+            units, accuracy, voided = correction_services.record_figures(record)
+            records.append((record, units, accuracy, voided))
+    return render(
+        request,
+        "park/period_records.html",
+        {"period": period, "employee_no": employee_no, "records": records},
+    )
+
+
+class CorrectionForm(forms.Form):
+    action = forms.ChoiceField(
+        label=gettext_lazy("What to do"),
+        choices=[
+            ("correct", gettext_lazy("Correct the units or the accuracy")),
+            ("void", gettext_lazy("Void the record")),
+        ],
+        initial="correct",
+        widget=forms.RadioSelect,
+    )
+    units = forms.IntegerField(
+        label=gettext_lazy("New units"), required=False, min_value=1
+    )
+    accuracy = forms.DecimalField(
+        label=gettext_lazy("New accuracy (%)"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+
+@role_required("director", "payroll_officer")
+@require_http_methods(["GET", "POST"])
+def record_correct(request, pk: int):
+    """Void or correct one work record (R13.5): in an open month the record
+    changes; in a closed one a correction is booked in the next open month."""
+    record = get_object_or_404(work_record_list(user=request.user), pk=pk)
+    units, accuracy, voided = correction_services.record_figures(record)
+    form = CorrectionForm(request.POST or None)
+    period = PayPeriod.objects.filter(
+        park=record.worker.park, month=record.work_date.replace(day=1)
+    ).first()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["action"] == "void":
+                correction_services.work_record_void(
+                    record=record, reason=data["reason"], actor=request.user
+                )
+            else:
+                correction_services.work_record_correct(
+                    record=record,
+                    units=data["units"],
+                    accuracy=data["accuracy"],
+                    reason=data["reason"],
+                    actor=request.user,
+                )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Correction saved; recalculate the open month to apply it.")
+            )
+            if period is None:
+                return redirect("park:payroll")
+            return redirect("park:period", pk=period.pk)
+    return render(
+        request,
+        "park/record_correct.html",
+        {
+            "record": record,
+            "units": units,
+            "accuracy": accuracy,
+            "voided": voided,
+            "period": period,
+            "form": form,
+            "corrections": record.corrections.select_related("created_by"),
+        },
+    )
 
 
 # --- rate cards and quality tiers ----------------------------------------

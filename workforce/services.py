@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
-from workforce.closing import check_open
+from workforce.closing import check_open, is_closed
 from workforce.identity import IDENTITY_FIELDS
 from workforce.models import (
     SESSION_OVERLAP,
@@ -26,6 +26,7 @@ from workforce.models import (
     Worker,
     WorkSession,
 )
+from workforce.selectors import user_park_ids, user_roles
 
 SKILL_NOT_AFTER = _(
     "A new skill level must start after the current one, which started on %(day)s."
@@ -39,6 +40,8 @@ CLOCK_IN_CANCELLED = _(
 )
 SESSION_NOT_EDITABLE = _("Only your own sessions of the last 7 days can be changed.")
 WORKER_LEFT = _("%(worker)s has left the park.")
+CORRECTION_REASON = _("Give a reason for the correction.")
+CORRECTION_STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
 
 ROLES = ("worker", "trainer", "director", "payroll_officer", "county_official")
 
@@ -317,6 +320,63 @@ def work_session_update(
     _check_month_open(session)  # as it becomes
     work_session_check_overlap(session)
     session.save()
+    return session
+
+
+def _session_figures(session: WorkSession) -> dict:
+    return {
+        "worker": session.worker.employee_no,
+        "start": session.start.isoformat() if session.start else None,
+        "end": session.end.isoformat() if session.end else None,
+        "minutes": session.minutes,
+    }
+
+
+@transaction.atomic
+def work_session_correct(
+    *, session: WorkSession, start: datetime, end: datetime, reason: str, actor
+) -> WorkSession:
+    """A staff correction of a worker's hours, with its reason.
+
+    In an open month the session changes (audited: before → after). In a
+    closed month (R13.5) nothing changes: the correction is kept in the audit
+    trail only, and the closed month's pay, its R7 floor included, stays as
+    approved.
+    """
+    worker = _lock_worker(session.worker)
+    staff = actor is None or getattr(actor, "is_superuser", False)
+    if not staff:
+        staff = bool(user_roles(actor) & {"director", "payroll_officer"}) and (
+            worker.park_id in user_park_ids(actor)
+        )
+    if not staff:
+        raise PermissionDenied(CORRECTION_STAFF_ONLY)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": CORRECTION_REASON})
+    before = _session_figures(session)
+    if not is_closed(worker.park, session.work_date, lock=True):
+        session = work_session_update(session=session, start=start, end=end)
+        audit_record(
+            actor=actor,
+            park=worker.park,
+            action="work_session.correct",
+            obj=session,
+            before=before,
+            after={**_session_figures(session), "reason": reason},
+        )
+        return session
+    proposed = WorkSession(worker=worker, start=start, end=end)
+    proposed.derive(worker.park.time_zone)
+    proposed.full_clean(validate_unique=False, validate_constraints=False)
+    audit_record(
+        actor=actor,
+        park=worker.park,
+        action="work_session.correction",
+        obj=session,
+        before=before,
+        after={**_session_figures(proposed), "reason": reason},
+    )
     return session
 
 

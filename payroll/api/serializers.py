@@ -20,6 +20,7 @@ from payroll.models import (
     QualityTier,
     RateCard,
     TaskType,
+    WorkCorrection,
     WorkerIdentity,
     WorkRecord,
 )
@@ -139,6 +140,33 @@ class WorkRecordSerializer(serializers.ModelSerializer):
             "external_id",
             "created_at",
         ]
+
+
+class WorkCorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkCorrection
+        fields = [
+            "id",
+            "record",
+            "kind",
+            "old_units",
+            "new_units",
+            "old_accuracy",
+            "new_accuracy",
+            "reason",
+            "booked_month",
+            "created_by",
+            "created_at",
+        ]
+
+
+class CorrectionResultSerializer(serializers.Serializer):
+    """What a void or correction did (R13.5): ``changed`` the record of an
+    open month, ``deleted`` it, or booked ``corrections`` for a closed one."""
+
+    outcome = serializers.ChoiceField(choices=["changed", "deleted", "booked"])
+    record = WorkRecordSerializer(help_text="The record as it is now (or was).")
+    corrections = WorkCorrectionSerializer(many=True)
 
 
 class PayPeriodSerializer(serializers.ModelSerializer):

@@ -72,6 +72,16 @@ urlpatterns = [
         views.WorkerIdentitySetView.as_view(),
         name="worker-identity-set",
     ),
+    re_path(
+        rf"^work-records/{PK}/void/$",
+        views.WorkRecordVoidView.as_view(),
+        name="work-record-void",
+    ),
+    re_path(
+        rf"^work-records/{PK}/correct/$",
+        views.WorkRecordCorrectView.as_view(),
+        name="work-record-correct",
+    ),
     re_path(r"^imports/$", views.ImportView.as_view(), name="imports"),
     *router.urls,
     # Ending in a slash, so that APPEND_SLASH still redirects the others.

@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from payroll import exports, imports, integrations, periods
+from payroll import corrections, exports, imports, integrations, periods
 from payroll import selectors as pay
 from payroll.api import filters
 from payroll.api import serializers as out
@@ -562,6 +562,89 @@ class WorkerIdentitySetView(_Operation):
                 {**worker.identity_masked(), "changed": changed}
             ).data
         )
+
+
+def _corrected(record, made: list, before: dict | None = None) -> Response:
+    """The answer of a void or correction (R13.5): ``before`` is the record
+    as it was, when it has been deleted."""
+    if made:
+        outcome, data = "booked", out.WorkRecordSerializer(record).data
+    elif before is not None:
+        outcome, data = "deleted", before
+    else:
+        record.refresh_from_db()
+        outcome, data = "changed", out.WorkRecordSerializer(record).data
+    booked = [out.WorkCorrectionSerializer(c).data for c in made]
+    return Response(
+        {"outcome": outcome, "record": data, "corrections": booked},
+        status=status.HTTP_201_CREATED if made else status.HTTP_200_OK,
+    )
+
+
+# 200: the record of an open month changed or deleted; 201: corrections booked.
+CORRECTED = {200: out.CorrectionResultSerializer, 201: out.CorrectionResultSerializer}
+
+
+class WorkRecordVoidView(_Operation):
+    @extend_schema_serializer(component_name="WorkRecordVoidInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200)
+
+    @extend_schema(
+        parameters=[PK],
+        request=InputSerializer,
+        responses=CORRECTED,
+        summary="Void a wrong work record (director, payroll officer; R13.5)",
+        description="In an open month the record is deleted (200). In an "
+        "approved or paid month it stays as it is and a void correction is "
+        "booked in the first open month (201), paid there as a negative line "
+        "'correction of YYYY-MM'.",
+    )
+    def post(self, request, pk):
+        record = get_object_or_404(pay.work_record_list(user=request.user), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        before = out.WorkRecordSerializer(record).data
+        made = corrections.work_record_void(
+            record=record, actor=request.user, **data.validated_data
+        )
+        if made is None:
+            return _corrected(record, [], before)
+        return _corrected(record, [made])
+
+
+class WorkRecordCorrectView(_Operation):
+    @extend_schema_serializer(component_name="WorkRecordCorrectInput")
+    class InputSerializer(serializers.Serializer):
+        units = serializers.IntegerField(required=False, min_value=1)
+        accuracy = serializers.DecimalField(
+            max_digits=5, decimal_places=2, required=False
+        )
+        reason = serializers.CharField(max_length=200)
+
+        def validate(self, attrs):
+            if "units" not in attrs and "accuracy" not in attrs:
+                raise serializers.ValidationError(corrections.NOTHING_TO_CORRECT)
+            return attrs
+
+    @extend_schema(
+        parameters=[PK],
+        request=InputSerializer,
+        responses=CORRECTED,
+        summary="Correct a work record's units or accuracy (R13.5)",
+        description="In an open month the record is changed (200). In an "
+        "approved or paid month it stays as it is and one correction per "
+        "changed figure is booked in the first open month (201), paying the "
+        "difference at the record's own rate and tier.",
+    )
+    def post(self, request, pk):
+        record = get_object_or_404(pay.work_record_list(user=request.user), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = corrections.work_record_correct(
+            record=record, actor=request.user, **data.validated_data
+        )
+        return _corrected(record, made)
 
 
 class IntegrationCreateSerializer(out.IntegrationSerializer):

@@ -35,6 +35,7 @@ from payroll.models import (
     Adjustment,
     PayPeriod,
     Payslip,
+    WorkCorrection,
     WorkRecord,
 )
 from workforce.deductions import special_deductions_to_date
@@ -48,6 +49,7 @@ PART_TIME_WEEK_MINUTES = 24 * 60  # R8: 劳动合同法 art. 68
 @dataclasses.dataclass
 class WorkerInputs:
     items: list = dataclasses.field(default_factory=list)
+    corrections: list = dataclasses.field(default_factory=list)
     units: int = 0
     reviewed_units: int = 0
     accuracy_hundredths: int = 0
@@ -123,6 +125,71 @@ def _collect_records(
             target.accuracy_hundredths += group.accuracy_hundredths
     if missing:
         _explain_missing_cards(period, cat, skills, missing, snapshot, inputs, workers)
+
+
+def _collect_corrections(
+    period: PayPeriod,
+    cat: Catalogue,
+    skills: dict,
+    worker_ids: list[int],
+    snapshot: datetime,
+    inputs: dict[int, WorkerInputs],
+    workers: dict[int, Worker],
+) -> None:
+    """R13.5: corrections booked in the period's month by ``snapshot``, each
+    priced at its record's date, tier and skill level (R13.3), one item each."""
+    rows = (
+        WorkCorrection.objects.filter(
+            booked_month=period.month,
+            created_at__lte=snapshot,
+            record__worker_id__in=worker_ids,
+        )
+        .order_by("created_at", "id")
+        .values_list(
+            "record__worker_id",
+            "record__project_id",
+            "record__task_type_id",
+            "record__work_date",
+            "kind",
+            "old_units",
+            "new_units",
+            "old_accuracy",
+            "new_accuracy",
+            "reason",
+        )
+    )
+    for wid, pid, tid, day, kind, old_u, new_u, old_a, new_a, reason in rows:
+        project, task_type = cat.projects[pid], cat.task_types[tid]
+        rate = rate_on(cat, skills, wid, pid, tid, day)
+        if rate is None:  # R3.3
+            inputs[wid].errors.append(
+                _error(workers[wid], project, task_type, day, "no_rate_card")
+            )
+            continue
+        try:
+            old_tier = engine.tier_for(old_a, cat.tiers[pid])
+            new_tier = engine.tier_for(new_a, cat.tiers[pid])
+        except ValueError:
+            inputs[wid].errors.append(
+                _error(workers[wid], project, task_type, day, "no_quality_tier")
+            )
+            continue
+        units, multiplier, tier = engine.correction_terms(
+            kind, old_u, new_u, old_tier, new_tier
+        )
+        inputs[wid].corrections.append(
+            engine.CorrectionItem(
+                project=project.name,
+                task_type=task_type.name,
+                unit=task_type.unit,
+                rate=rate,
+                multiplier=multiplier,
+                tier=tier.label,
+                units=units,
+                corrects=f"{day:%Y-%m}",
+                reason=reason,
+            )
+        )
 
 
 def _error(worker: Worker, project, task_type, day, code: str) -> dict:
@@ -331,6 +398,7 @@ def compute_chunk(
     _collect_records(
         period, cat, skills, list(workers), snapshot, inputs, workers, month_groups
     )
+    _collect_corrections(period, cat, skills, list(workers), snapshot, inputs, workers)
     _collect_minutes(period, park, list(workers), inputs)
 
     adjustments = Adjustment.objects.none()
@@ -369,6 +437,7 @@ def compute_chunk(
                 contract=worker.contract,
                 minutes=data.minutes,
                 items=tuple(data.items),
+                corrections=tuple(data.corrections),
                 adjustments=tuple(data.adjustments),
                 policy=policy,
                 insured=worker.insured,

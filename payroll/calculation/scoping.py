@@ -11,6 +11,7 @@ from payroll.models import (
     LOCKED_STATUSES,
     Adjustment,
     PayPeriod,
+    WorkCorrection,
     WorkRecord,
 )
 from workforce.models import Park, Worker
@@ -38,7 +39,7 @@ def payslip_number(park: Park, month: date, employee_no: str) -> str:
 
 def period_workers(period: PayPeriod) -> list[int]:
     """Workers paid in a period: employed on some day of it (R16.1 dates), or
-    with adjustments or late work to be paid in it."""
+    with adjustments, corrections (R13.5) or late work to be paid in it."""
     start, end = month_bounds(period.month)
     employed = Worker.objects.filter(park_id=period.park_id, hire_date__lt=end).filter(
         Q(leave_date__isnull=True) | Q(leave_date__gte=start)
@@ -46,6 +47,11 @@ def period_workers(period: PayPeriod) -> list[int]:
     ids = set(employed.values_list("id", flat=True))
     ids.update(
         Adjustment.objects.filter(period=period).values_list("worker_id", flat=True)
+    )
+    ids.update(
+        WorkCorrection.objects.filter(
+            record__worker__park_id=period.park_id, booked_month=start
+        ).values_list("record__worker_id", flat=True)
     )
     late = late_window(period)
     if late is not None:

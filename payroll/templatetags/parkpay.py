@@ -25,6 +25,7 @@ TIERS = {
 LINE_KINDS = {
     "piece": _("Piece work"),
     "late_piece": _("Late work"),
+    "correction": _("Correction"),
     "topup": _("Minimum wage top-up"),
     "bonus": _("Bonus"),
     "allowance": _("Allowance"),
@@ -46,6 +47,7 @@ WARNINGS = {
 }
 
 
+CORRECTION_OF = _("Correction of %(month)s")
 PENDING_IN_LINE = _("%(tier)s, %(count)s of them pending review")
 CARRIED_IN_NOTE = _(
     "%(amount)s could not be taken from your pay of %(month)s and is taken "
@@ -140,6 +142,15 @@ def line_label(line) -> str:
         if kind == "late_piece" and period:
             label = f"{name} {period}: {label}"
         return f"{label} ({tier})" if tier else label
+    if kind == "correction":
+        period = getattr(line, "ref_period", "") or getattr(line, "period", "")
+        parts = [line.project, line.task_type]
+        if line.tier:
+            parts.append(tier_name(line.tier))
+        if line.reason:
+            parts.append(line.reason)
+        label = str(CORRECTION_OF) % {"month": period or "—"}
+        return f"{label}: " + " · ".join(p for p in parts if p)
     if kind in {"bonus", "allowance", "deduction"} and line.reason:
         return f"{name}: {line.reason}"
     period = getattr(line, "ref_period", "") or getattr(line, "period", "")

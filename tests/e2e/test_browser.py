@@ -131,4 +131,64 @@ def test_two_factor_setup_page_shows_its_qr_code(browser, demo):
     page.goto(f"{demo.url}/accounts/two-factor/")
     assert page.locator("figure.qr svg").is_visible()
     assert "otpauth://totp/" in page.content()
+
+
+def test_a_paid_month_is_closed_and_a_void_is_paid_back_next_month(browser, demo):
+    """R13.5 in the browser: a worker cannot log hours in a paid month and is
+    told whom to ask; a director voids one of its records from the period's
+    page, recalculates this month and finds the correction on the payslip."""
+    from django.utils import translation
+
+    from payroll import periods
+    from payroll.calculation import month_bounds
+    from payroll.models import WorkCorrection
+    from workforce.closing import MONTH_CLOSED
+
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    paid = PayPeriod.objects.get(park__code="demo", month=last_month)
+    periods.period_approve(period=paid, actor=None)
+    periods.period_mark_paid(period=paid, actor=None)
+    worker = Worker.objects.get(user__username="worker")
+
+    page = sign_in(browser, demo, "worker")
+    page.goto(f"{demo.url}/me/hours/")
+    page.fill("input[name=day]", (last_month + timedelta(days=1)).isoformat())
+    page.fill("input[name=start]", "08:00")
+    page.fill("input[name=end]", "10:00")
+    before = WorkSession.objects.filter(worker=worker).count()
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state()
+    with translation.override("zh-hans"):
+        closed = str(MONTH_CLOSED) % {"month": paid.label}
+    assert closed in page.content()
+    assert WorkSession.objects.filter(worker=worker).count() == before
+    page.context.close()
+
+    page = sign_in(browser, demo, "director")
+    page.goto(f"{demo.url}/park/payroll/{paid.pk}/")
+    page.fill("#records-employee-no", worker.employee_no)
+    page.click("#corrections button[type=submit]")
+    page.wait_for_load_state()
+    page.locator("#period-records a").first.click()
+    page.wait_for_load_state()
+    page.check("input[name=action][value=void]")
+    page.fill("input[name=reason]", "重复录入")
+    page.click("#correct-form button[type=submit]")
+    page.wait_for_load_state()
+    correction = WorkCorrection.objects.get()
+    assert correction.booked_month == month_bounds(last_month)[1] == this_month
+    assert "重复录入" in page.locator("#period-corrections").inner_text()
+
+    following = periods.period_get_or_create(park=paid.park, month=this_month)
+    page.goto(f"{demo.url}/park/payroll/{following.pk}/")
+    page.click("form[action*='calculate'] button[type=submit]")
+    page.wait_for_selector("#run[data-status=done]", timeout=60_000)
+    slip = Payslip.objects.get(period=following, worker=worker)
+    line = slip.lines.get(kind="correction")
+    assert line.amount < 0 and line.ref_period == paid.label
+    page.goto(f"{demo.url}/payslips/{slip.number}/")
+    text = page.content()
+    assert f"{paid.label} 更正" in text and "重复录入" in text
+    assert f"{line.amount:,.2f}" in text
     page.context.close()

@@ -182,19 +182,49 @@ def test_pages(sensitive, role, name, url, allowed):
             assert value not in text, f"{value!r} on {name} as {role}"
 
 
+def api_expected(role: str, allowed: dict) -> int:
+    if role == "anonymous":
+        return 401
+    return NO_ACCESS.get(role) or allowed.get(role, 404)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("name", "path", "allowed"), API, ids=[a[0] for a in API])
 def test_api(sensitive, role, name, path, allowed):
     world = sensitive
     response = world.client(role).get(path(world))
-    if role == "anonymous":
-        expected = 401
-    elif role in NO_ACCESS:
-        expected = NO_ACCESS[role]
-    else:
-        expected = allowed.get(role, 404)
+    expected = api_expected(role, allowed)
     assert response.status_code == expected, f"{name} as {role}"
     if response.status_code == 200:
         text = response.content.decode()
         for value in SENSITIVE:
             assert value not in text, f"{value!r} in {name} as {role}"
+
+
+# Writes: (name, path(world), body, {role: status}); as above, 401 anonymous,
+# 403 without a park role, roles not named 404.
+RECORD_STAFF = {"worker": 403, "trainer": 403, "director": 200, "officer": 200}
+API_WRITES = [
+    (
+        "void a record of worker A",
+        lambda w: f"/api/v1/work-records/{w.a.record.pk}/void/",
+        {"reason": "Counted twice"},
+        RECORD_STAFF,
+    ),
+    (
+        "correct a record of worker A",
+        lambda w: f"/api/v1/work-records/{w.a.record.pk}/correct/",
+        {"units": 90, "reason": "Recount"},
+        RECORD_STAFF,
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "path", "body", "allowed"), API_WRITES, ids=[a[0] for a in API_WRITES]
+)
+def test_api_writes(world, role, name, path, body, allowed):
+    response = world.client(role).post(path(world), body, format="json")
+    expected = api_expected(role, allowed)
+    assert response.status_code == expected, f"{name} as {role}: {response.content}"
