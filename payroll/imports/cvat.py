@@ -54,7 +54,7 @@ def import_cvat(file, project: Project, report: ImportReport, *, dry_run: bool):
     reports = data if isinstance(data, list) else [data]
     if not reports:
         raise ImportFileError(NO_REPORTS)
-    identities = tool_identities(IdentityTool.CVAT)
+    identities = tool_identities(IdentityTool.CVAT, project.park_id)
     updates: dict[int, Decimal] = {}
     plans = []
     for number, entry in enumerate(reports, start=1):

@@ -132,7 +132,7 @@ def labelstudio_rows(text, lookups: Lookups, report) -> Iterator[tuple]:
     """One record per annotation of a Label Studio JSON export (docs/imports.md).
 
     The record number is the task's position in the file."""
-    identities = tool_identities(IdentityTool.LABEL_STUDIO)
+    identities = tool_identities(IdentityTool.LABEL_STUDIO, lookups.park)
     tz = ZoneInfo(lookups.park.time_zone)
     park_code = lookups.park.code
     task_type_code = lookups.default_task_type.code if lookups.default_task_type else ""

@@ -101,8 +101,8 @@ class Lookups:
                 "employee_no", "pk", "park_id"
             )
         }
-        # Employee numbers not of this park, with the rows naming them: looked
-        # up once the file is read (unknown, or of another park).
+        # Employee numbers not of this park, with the rows naming them:
+        # reported once the file is read.
         self.elsewhere: dict[str, list[int]] = {}
         self.elsewhere_count: dict[str, int] = {}
         self.dates: dict[str, date | None] = {}
@@ -117,29 +117,13 @@ class Lookups:
             rows.append(row)
 
     def report_elsewhere(self, report: ImportReport) -> None:
-        """Report the rows naming workers of no park or of another park."""
-        # A number with a NUL character is no one's (the database holds none).
-        numbers = [no for no in self.elsewhere if no and "\x00" not in no]
-        found = dict(
-            (no, park_id)
-            for no, park_id in Worker.objects.filter(
-                employee_no__in=numbers
-            ).values_list("employee_no", "park_id")
-        )
+        """Report the rows naming no worker of the park. A number of another
+        park reads as unknown, like a number of no park: an import tells
+        nothing of other parks."""
         for no, rows in self.elsewhere.items():
-            if no in found:
-                field_name = "project"
-                message = work_record_errors(
-                    worker_park_id=found[no],
-                    project_park_id=self.park.pk,
-                    units=None,
-                    accuracy=None,
-                )["project"]
-            else:
-                field_name = "employee_no"
-                message = UNKNOWN_WORKER % {"value": no or "…"}
+            message = UNKNOWN_WORKER % {"value": no or "…"}
             for row in rows:
-                report.error(row, field_name, message)
+                report.error(row, "employee_no", message)
             report.error_count += self.elsewhere_count[no] - len(rows)
 
     def project_of(self, value: str):
@@ -263,11 +247,12 @@ def check_record(
     )
 
 
-def tool_identities(tool: str) -> dict[str, tuple[int, int]]:
+def tool_identities(tool: str, park) -> dict[str, tuple[int, int]]:
+    """The park's mappings of ``tool``'s users (each park maps its own)."""
     return {
         user: (worker_id, park_id)
         for user, worker_id, park_id in WorkerIdentity.objects.filter(
-            tool=tool
+            park=park, tool=tool
         ).values_list("external_user", "worker_id", "worker__park_id")
     }
 
