@@ -23,6 +23,7 @@ from payroll.imports.report import (
     UNKNOWN_WORKER,
     ImportFileError,
     ImportReport,
+    shown,
 )
 from payroll.imports.text import clean_cell
 from payroll.models import (
@@ -121,7 +122,7 @@ class Lookups:
         park reads as unknown, like a number of no park: an import tells
         nothing of other parks."""
         for no, rows in self.elsewhere.items():
-            message = UNKNOWN_WORKER % {"value": no or "…"}
+            message = UNKNOWN_WORKER % {"value": shown(no) if no else "…"}
             for row in rows:
                 report.error(row, "employee_no", message)
             report.error_count += self.elsewhere_count[no] - len(rows)
@@ -141,7 +142,7 @@ class Lookups:
             return self.dates[value]
         except KeyError:
             parsed = _parse_date(value)
-            if len(self.dates) < 100_000:
+            if len(self.dates) < 100_000 and len(value) <= 40:
                 self.dates[value] = parsed
             return parsed
 
@@ -150,7 +151,7 @@ class Lookups:
             return self.accuracies[value]
         except KeyError:
             parsed = _parse_accuracy(value)
-            if len(self.accuracies) < 100_000:
+            if len(self.accuracies) < 100_000 and len(value) <= 40:
                 self.accuracies[value] = parsed
             return parsed
 
@@ -196,14 +197,15 @@ def check_record(
         report.error(
             row,
             "project",
-            UNKNOWN_PROJECT % {"project": project_value, "park": lookups.park.code},
+            UNKNOWN_PROJECT
+            % {"project": shown(project_value), "park": lookups.park.code},
             ref,
         )
         bad = True
     task_type_id = lookups.task_type_of(task_type_value)
     if task_type_id is None:
         message = (
-            UNKNOWN_TASK_TYPE % {"value": task_type_value}
+            UNKNOWN_TASK_TYPE % {"value": shown(task_type_value)}
             if task_type_value
             else REQUIRED
         )
