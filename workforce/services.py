@@ -37,6 +37,10 @@ CLOCK_IN_CANCELLED = _(
 )
 SESSION_NOT_EDITABLE = _("Only your own sessions of the last 7 days can be changed.")
 WORKER_LEFT = _("%(worker)s has left the park.")
+LOGIN_TAKEN = _(
+    "The login name %(login)s is taken by another account, so no login was "
+    "created: ask the administrator to rename or link that account."
+)
 
 ROLES = ("worker", "trainer", "director", "payroll_officer", "county_official")
 
@@ -297,7 +301,11 @@ def worker_set_password(*, worker: Worker, password: str, actor) -> None:
     """
     user = worker.user
     if user is None or user.pk is None:
-        user = get_user_model().objects.create(username=worker.employee_no.lower())
+        username = worker.employee_no.lower()
+        User = get_user_model()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(LOGIN_TAKEN % {"login": username})
+        user = User.objects.create(username=username)
         user.groups.add(Group.objects.get_or_create(name="worker")[0])
         worker.user = user
         worker.save(update_fields=["user"])

@@ -99,7 +99,6 @@ JSON_TOO_DEEP = _(
 NOT_TEXT_VALUE = _(
     "Holds a character that is not text (a lone UTF-16 surrogate, such as \\ud800)."
 )
-BAD_NUMBER = _("Malformed JSON: a number with %(digits)s digits.")
 # Values quoted in messages are cut to this many characters.
 SHOWN_CHARS = 40
 
