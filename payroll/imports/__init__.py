@@ -44,6 +44,7 @@ from payroll.imports.lookups import Lookups, only_task_type, resolve_project
 from payroll.imports.report import (
     ENCODING_USED,
     FILE_EMPTY,
+    NOT_TEXT,
     NUL_CHARACTER,
     UNKNOWN_FORMAT,
     UNKNOWN_PROJECT,
@@ -153,6 +154,8 @@ def import_work(
             )
     except ImportFileError as exc:
         report.error(None, "file", str(exc))
+    except UnicodeDecodeError as exc:  # met while reading, past the first checks
+        report.error(None, "file", str(NOT_TEXT % {"position": exc.start}))
     if report.ok and not dry_run and (report.created or report.updated):
         audit_record(
             actor=actor,

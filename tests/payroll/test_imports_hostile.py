@@ -131,3 +131,12 @@ def test_fixture_still_imports(world):
     assert report.ok, problems(report)
     assert str(BAD_UNITS)  # the message stays
     assert imports.FORMATS
+
+
+@pytest.mark.parametrize("fmt", ["csv", "labelstudio", "cvat-quality"])
+@pytest.mark.parametrize("content", [b"\xc2", b"\x80", b"[" + b"\xe4\xb8" * 3])
+def test_a_cut_multibyte_character_is_a_file_error(world, fmt, content):
+    """Found by the fuzz test: bytes that end inside a character (an
+    UnicodeDecodeError while reading)."""
+    report = world.run(content, fmt=fmt, task_type=world.box)
+    assert [(r, f) for r, f, _m in problems(report)] == [(None, "file")]
