@@ -34,7 +34,7 @@ from payroll.models import (
     normalise_external_user,
 )
 from payroll.services import work_record_errors
-from workforce.models import Park, Worker
+from workforce.models import Worker
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _ACCURACY = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
@@ -44,16 +44,16 @@ def resolve_project(
     *, code: str, park_code: str | None = None, projects=None
 ) -> Project:
     """The project named ``code`` among ``projects`` (by default all): raises
-    ``ValidationError`` on ``project`` or ``park`` when unknown or ambiguous."""
-    qs = (projects if projects is not None else Project.objects.all()).select_related(
-        "park"
-    )
+    ``ValidationError`` on ``project`` or ``park`` when unknown or ambiguous.
+    A park with none of ``projects`` is unknown, whether or not it exists."""
+    scoped = projects if projects is not None else Project.objects.all()
+    qs = scoped.select_related("park")
     if park_code:
         qs = qs.filter(park__code=park_code)
     found = list(qs.filter(code=code)[:10])
     if not found:
-        if park_code and not Park.objects.filter(code=park_code).exists():
-            raise ValidationError({"park": UNKNOWN_PARK % {"park": park_code}})
+        if park_code and not scoped.filter(park__code=park_code).exists():
+            raise ValidationError({"park": UNKNOWN_PARK % {"park": shown(park_code)}})
         raise ValidationError({"project": UNKNOWN_PROJECT_ANY % {"project": code}})
     if len(found) > 1:
         parks = ", ".join(sorted(p.park.code for p in found))

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from payroll import imports
-from payroll.imports.report import UNKNOWN_WORKER
+from payroll.imports.report import UNKNOWN_PARK, UNKNOWN_WORKER
 from payroll.integrations import worker_identity_create
-from payroll.models import WorkerIdentity, WorkRecord
+from payroll.models import Project, WorkerIdentity, WorkRecord
 from payroll.services import (
     client_create,
     project_create,
@@ -188,3 +188,17 @@ def test_mapping_a_user_twice_in_one_park_names_the_parks_own_worker(parks):
             worker=east.worker, tool="cvat", external_user="ma", actor=east.director
         )
     assert "EA1" in str(caught.value)
+
+
+def test_naming_another_parks_code_reads_as_an_unknown_park(parks):
+    """Among the projects a user may import into, another park's code is as
+    unknown as a code of no park (it said "unknown project" before)."""
+    _east, west = parks
+    mine = Project.objects.filter(park=west.park)
+    answers = []
+    for code in ("east", "nowhere"):
+        with pytest.raises(ValidationError) as caught:
+            imports.resolve_project(code="drive-2d", park_code=code, projects=mine)
+        answers.append(caught.value.message_dict)
+    assert answers[0] == {"park": [str(UNKNOWN_PARK % {"park": "east"})]}
+    assert answers[1] == {"park": [str(UNKNOWN_PARK % {"park": "nowhere"})]}
