@@ -196,7 +196,7 @@ def database_floor(rows: int) -> float:
     """Rows/s of the database alone: the imported rows inserted once more
     (another source) from a copy, committed, then deleted."""
     record = WorkRecord._meta.db_table
-    columns = "worker_id, project_id, task_type_id, work_date, units, accuracy"
+    columns = "park_id, worker_id, project_id, task_type_id, work_date, units, accuracy"
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE bench_floor AS SELECT {columns}, external_id "

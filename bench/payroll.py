@@ -194,9 +194,9 @@ def generate(workers: int, records: int) -> None:
         cursor.execute(
             f"""
             INSERT INTO {record_table}
-              (worker_id, project_id, task_type_id, work_date, units, accuracy,
-               source, external_id, created_at)
-            SELECT w.id, pr.id, tt.id,
+              (park_id, worker_id, project_id, task_type_id, work_date, units,
+               accuracy, source, external_id, created_at)
+            SELECT w.park_id, w.id, pr.id, tt.id,
                    %s::date + ((g.n * 7 + w.id) %% 26)::int,
                    20 + ((w.id * 31 + g.n * 17) %% 180),
                    CASE WHEN (w.id + g.n) %% 13 = 0 THEN NULL

@@ -1,1 +1,2 @@
-"""What PDFs and pages share: the embedded CJK font and the chart drawings."""
+"""What PDFs, pages and exports share: the embedded CJK font, the chart
+drawings, text for reportlab paragraphs (`markup`) and CSV files (`csv`)."""

@@ -217,21 +217,18 @@ def worker_identity_create(
     require_park_role(actor, worker.park_id, PAY_STAFF, PAY_STAFF_ONLY)
     key = normalise_external_user(external_user)
     taken = (
-        WorkerIdentity.objects.filter(tool=tool, external_user=key)
+        WorkerIdentity.objects.filter(
+            park_id=worker.park_id, tool=tool, external_user=key
+        )
         .select_related("worker")
         .first()
     )
     if taken is not None:
-        # Name the other worker only to someone who may see them.
-        other = (
-            str(taken.worker)
-            if actor is None or has_park_role(actor, taken.worker.park_id, PAY_STAFF)
-            else _("another worker")
-        )
+        # Of the same park (each park maps its own users): the actor sees them.
         raise ValidationError(
             {
                 "external_user": IDENTITY_TAKEN
-                % {"tool": tool, "user": key, "worker": other}
+                % {"tool": tool, "user": key, "worker": str(taken.worker)}
             }
         )
     identity = WorkerIdentity(

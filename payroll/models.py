@@ -164,8 +164,25 @@ class RateCard(models.Model):
             raise ValidationError({"effective_to": RATE_CARD_RANGE})
 
 
+class _ParkFromProject(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        missing = {o.project_id for o in objs if o.park_id is None}
+        if missing:
+            parks = dict(
+                Project.objects.filter(pk__in=missing).values_list("pk", "park_id")
+            )
+            for obj in objs:
+                if obj.park_id is None:
+                    obj.park_id = parks.get(obj.project_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class WorkRecord(models.Model):
-    """Accepted work: ``units`` of a task type on a project on one day (R4.1)."""
+    """Accepted work: ``units`` of a task type on a project on one day (R4.1).
+
+    ``park`` is the project's, kept on the record so that external ids are
+    unique per park: a park's import never meets another park's ids."""
 
     # The (worker, work_date) index serves lookups by worker; no second index.
     worker = models.ForeignKey(
@@ -201,7 +218,18 @@ class WorkRecord(models.Model):
     )
     source = models.CharField(_("source"), max_length=30, default="manual")
     external_id = models.CharField(_("external id"), max_length=100)
+    # The project's park (filled on save); the unique constraint's index
+    # serves lookups by park.
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = _ParkFromProject.as_manager()
 
     class Meta:
         ordering = ["work_date", "id"]
@@ -209,7 +237,8 @@ class WorkRecord(models.Model):
         verbose_name_plural = _("work records")
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "external_id"], name="record_unique_external_id"
+                fields=["park", "source", "external_id"],
+                name="record_unique_park_external_id",
             ),
             models.CheckConstraint(
                 condition=Q(units__gte=1), name="record_units_positive"
@@ -227,6 +256,26 @@ class WorkRecord(models.Model):
 
     def __str__(self):
         return f"{self.source}:{self.external_id}"
+
+    def save(self, *args, **kwargs):
+        self._fill_park()
+        super().save(*args, **kwargs)
+
+    def _fill_park(self):
+        if self.park_id is None and self.project_id is not None:
+            self.park_id = Project.objects.values_list("park_id", flat=True).get(
+                pk=self.project_id
+            )
+
+    def clean_fields(self, exclude=None):
+        self._fill_park()
+        super().clean_fields(exclude)
+
+    def validate_constraints(self, exclude=None):
+        # ``park`` is in no form, but always known: check it (a form that
+        # leaves it out would otherwise skip the unique check).
+        self._fill_park()
+        super().validate_constraints(exclude=set(exclude or ()) - {"park"})
 
 
 class AdjustmentKind(models.TextChoices):
@@ -528,6 +577,14 @@ class WorkerIdentity(models.Model):
     worker = models.ForeignKey(
         Worker, on_delete=models.CASCADE, related_name="identities"
     )
+    # The worker's park (filled on save): each park maps its own tool users.
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -543,7 +600,8 @@ class WorkerIdentity(models.Model):
         verbose_name_plural = _("worker identities")
         constraints = [
             models.UniqueConstraint(
-                fields=["tool", "external_user"], name="identity_unique_user"
+                fields=["park", "tool", "external_user"],
+                name="identity_unique_park_user",
             )
         ]
 
@@ -551,8 +609,25 @@ class WorkerIdentity(models.Model):
         return f"{self.tool}:{self.external_user} → {self.worker_id}"
 
     def save(self, *args, **kwargs):
+        self._fill_park()
         self.external_user = normalise_external_user(self.external_user)
         super().save(*args, **kwargs)
+
+    def _fill_park(self):
+        if self.worker_id is not None:
+            self.park_id = Worker.objects.values_list("park_id", flat=True).get(
+                pk=self.worker_id
+            )
+
+    def clean_fields(self, exclude=None):
+        self._fill_park()
+        super().clean_fields(exclude)
+
+    def validate_constraints(self, exclude=None):
+        # ``park`` is in no form, but always known: check it (a form that
+        # leaves it out would otherwise skip the unique check).
+        self._fill_park()
+        super().validate_constraints(exclude=set(exclude or ()) - {"park"})
 
     def clean(self):
         # Before the unique check of full_clean(), so "A@x.cn" meets "a@x.cn".

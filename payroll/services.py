@@ -193,7 +193,9 @@ def work_record_create(
     if errors:
         raise ValidationError(errors)
     record.full_clean(validate_constraints=False)
-    if WorkRecord.objects.filter(source=source, external_id=external_id).exists():
+    if WorkRecord.objects.filter(
+        park_id=project.park_id, source=source, external_id=external_id
+    ).exists():
         raise ValidationError(
             {
                 "external_id": DUPLICATE_EXTERNAL_ID

@@ -6,10 +6,8 @@ through R16.3 suppression there. Nothing here links to a person's record.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
-from html import escape
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -19,7 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from documents import charts
+from documents.csv import BOM, csv_writer
 from documents.fonts import cjk_font
+from documents.markup import para
 from reports.county import (
     M_BAND,
     THRESHOLD,
@@ -279,8 +279,8 @@ def report_csv(request):
     """The page's table as CSV, suppressed cells as "<5"."""
     context = _context(request)
     out = io.StringIO()
-    out.write("\ufeff")  # so that spreadsheet programs read UTF-8 Chinese
-    writer = csv.writer(out)
+    out.write(BOM)  # so that spreadsheet programs read UTF-8 Chinese
+    writer = csv_writer(out)
     level = GROUPINGS[context["by"]]
     writer.writerow(
         [
@@ -352,7 +352,7 @@ def render_pdf(context: dict) -> bytes:
     )
     story = [
         Paragraph(
-            escape(
+            para(
                 _("Employment report %(month)s, by %(by)s")
                 % {
                     "month": f"{report.month:%Y-%m}",
@@ -362,28 +362,28 @@ def render_pdf(context: dict) -> bytes:
             title_style,
         ),
         Paragraph(
-            escape(
+            para(
                 _("Parks: %(parks)s")
                 % {"parks": ", ".join(p.name for p in report.parks) or "—"}
             ),
             body,
         ),
         Spacer(1, 3 * mm),
-        Paragraph(escape(_suppression_note()), body),
+        Paragraph(para(_suppression_note()), body),
     ]
     if not report.calculated:
-        story.append(Paragraph(escape(_pay_note()), body))
+        story.append(Paragraph(para(_pay_note()), body))
     story.append(Spacer(1, 3 * mm))
     header = [
-        Paragraph(escape(str(GROUPINGS[context["by"]])), cell),
-        *(Paragraph(escape(str(label)), cell) for _key, label, _kind in COLUMNS),
-        Paragraph(escape(_("Minimum wage M")), cell),
+        Paragraph(para(str(GROUPINGS[context["by"]])), cell),
+        *(Paragraph(para(str(label)), cell) for _key, label, _kind in COLUMNS),
+        Paragraph(para(_("Minimum wage M")), cell),
     ]
     data = [header]
     for row in context["rows"]:
         data.append(
             [
-                Paragraph(escape(row["label"]), cell),
+                Paragraph(para(row["label"]), cell),
                 *(text for text, _hidden in row["cells"]),
                 row["min_wage"],
             ]

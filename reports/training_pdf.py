@@ -32,6 +32,7 @@ from reportlab.platypus import (
 
 from documents.charts import THRESHOLD_COLOR, Chart, Series, line_chart, threshold
 from documents.fonts import cjk_font
+from documents.markup import para
 from reports.training import (
     LEFT,
     QUALIFIED,
@@ -260,8 +261,8 @@ def render_training_report(report: TrainingReport) -> bytes:
     story = [
         Paragraph("培训进度报告 Training progress report", s["title"]),
         Paragraph(
-            f"{report.park_name} · 截至 as of {report.as_of:%Y-%m-%d}"
-            + (f" · 批次 cohort {report.cohort}" if report.cohort else ""),
+            f"{para(report.park_name)} · 截至 as of {report.as_of:%Y-%m-%d}"
+            + (f" · 批次 cohort {para(report.cohort)}" if report.cohort else ""),
             s["base"],
         ),
         Spacer(1, 4),
@@ -404,7 +405,8 @@ def render_training_report(report: TrainingReport) -> bytes:
                 KeepTogether(
                     [
                         Paragraph(
-                            f"{trainee.employee_no} {trainee.name} · {trainee.team} · "
+                            f"{para(trainee.employee_no)} {para(trainee.name)} · "
+                            f"{para(trainee.team)} · "
                             f"入职 hired {trainee.hire_date:%Y-%m-%d} · 培训 "
                             f"{trainee.days_in_training} 天 days",
                             s["base"],

@@ -3,8 +3,6 @@
 The county's employment report (R16) has its own views, ``county_views``.
 """
 
-import csv
-
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -12,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from documents import charts
+from documents.csv import BOM, csv_writer
 from payroll.models import PayPeriod
 from reports import training, training_pdf
 from reports.metrics import coverage, park_trends, payslip_warnings, staff_metrics
@@ -89,11 +88,6 @@ def staff(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @role_required("director", "payroll_officer")
 @require_GET
 def staff_csv(request):
@@ -101,7 +95,7 @@ def staff_csv(request):
     park = staff_park(request)
     month = parse_month(request.GET.get("month"))
     rows = _staff_rows(request, park, month)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     header = [
         _("Employee number"),
         _("Name"),
@@ -116,7 +110,7 @@ def staff_csv(request):
     ]
 
     def lines():
-        yield "\ufeff"  # so that spreadsheet programs read UTF-8 Chinese names
+        yield BOM  # so that spreadsheet programs read UTF-8 Chinese names
         yield writer.writerow(header)
         for w in rows.iterator(chunk_size=500):
             yield writer.writerow(

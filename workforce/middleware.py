@@ -1,10 +1,31 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from workforce import two_factor
+
+NUL_IN_REQUEST = _("The address holds a NUL character (code 0).")
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or the query is a 400 at once: no text
+    field holds one (PostgreSQL refuses it), so no page or API answer needs
+    to think of it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            raise BadRequest(NUL_IN_REQUEST)
+        return self.get_response(request)
 
 
 class DefaultChineseLocaleMiddleware(LocaleMiddleware):

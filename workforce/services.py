@@ -42,6 +42,10 @@ SESSION_NOT_EDITABLE = _("Only your own sessions of the last 7 days can be chang
 WORKER_LEFT = _("%(worker)s has left the park.")
 CORRECTION_REASON = _("Give a reason for the correction.")
 CORRECTION_STAFF_ONLY = _("Only the park's director or payroll officer can do this.")
+LOGIN_TAKEN = _(
+    "The login name %(login)s is taken by another account, so no login was "
+    "created: ask the administrator to rename or link that account."
+)
 
 ROLES = ("worker", "trainer", "director", "payroll_officer", "county_official")
 
@@ -444,7 +448,11 @@ def worker_set_password(*, worker: Worker, password: str, actor) -> None:
     """
     user = worker.user
     if user is None or user.pk is None:
-        user = get_user_model().objects.create(username=worker.employee_no.lower())
+        username = worker.employee_no.lower()
+        User = get_user_model()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(LOGIN_TAKEN % {"login": username})
+        user = User.objects.create(username=username)
         user.groups.add(Group.objects.get_or_create(name="worker")[0])
         worker.user = user
         worker.save(update_fields=["user"])

@@ -205,11 +205,19 @@ def worker_password(request, pk: int):
         except ValidationError as exc:
             form.add_error("password", exc)
         else:
-            worker_set_password(
-                worker=worker,
-                password=form.cleaned_data["password"],
-                actor=request.user,
-            )
+            try:
+                worker_set_password(
+                    worker=worker,
+                    password=form.cleaned_data["password"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:  # the login name is taken
+                form.add_error(None, exc)
+                return render(
+                    request,
+                    "park/worker_password.html",
+                    {"worker": worker, "form": form},
+                )
             messages.success(
                 request,
                 _("New password set for %(name)s (login: %(login)s).")

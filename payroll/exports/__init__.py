@@ -20,7 +20,6 @@ as an error and nothing is written: never a row with blanks.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +31,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from documents.csv import BOM, csv_writer
 from payroll.engine import LineKind
 from payroll.integrations import require_park_role
 from payroll.models import LOCKED_STATUSES, PayPeriod, Payslip, PayslipLine
@@ -293,21 +293,22 @@ def _personnel(period: PayPeriod) -> Export:
     return export
 
 
-def _csv_cell(value) -> str:
-    text = f"{value:.2f}" if isinstance(value, Decimal) else str(value)
-    # A cell starting like a formula is read as text by spreadsheets.
-    if text[:1] in ("=", "+", "-", "@") and not isinstance(value, Decimal):
-        text = "'" + text
-    return text
+CENT = Decimal("0.01")
+
+
+def _csv_cell(value):
+    """Money with its two decimals, still a number (so never taken for a
+    formula by documents.csv, however negative)."""
+    return value.quantize(CENT) if isinstance(value, Decimal) else value
 
 
 def render(export: Export, fmt: str) -> bytes:
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csv_writer(out, lineterminator="\r\n")
         for row in [export.headers, *export.rows, *export.summary]:
             writer.writerow([_csv_cell(v) for v in row])
-        return ("\ufeff" + out.getvalue()).encode()
+        return (BOM + out.getvalue()).encode()
     if fmt != "xlsx":
         raise ValidationError(UNKNOWN_KIND)
     from openpyxl import Workbook

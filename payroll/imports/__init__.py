@@ -14,9 +14,10 @@ imported before. If any record is bad the transaction is rolled back and
 nothing is saved; the report lists every bad record. Memory stays flat
 whatever the size of the file (``bench/import.py``).
 
-Idempotent on (source, external id): a record imported before is skipped; one
-imported before for another worker or project is an error (an id clash,
-never silently skipped).
+Idempotent on (park, source, external id): a record imported before is
+skipped; one imported before for another worker or project is an error (an
+id clash, never silently skipped). Another park's ids, workers, projects and
+identities are never seen: an import tells nothing of another park.
 
 One module per source (``csv``, ``labelstudio``, ``cvat``), and what they
 share: ``text`` (reading the file), ``lookups`` (what a record names, and its
@@ -43,6 +44,7 @@ from payroll.imports.lookups import Lookups, only_task_type, resolve_project
 from payroll.imports.report import (
     ENCODING_USED,
     FILE_EMPTY,
+    NOT_TEXT,
     NUL_CHARACTER,
     UNKNOWN_FORMAT,
     UNKNOWN_PROJECT,
@@ -152,6 +154,8 @@ def import_work(
             )
     except ImportFileError as exc:
         report.error(None, "file", str(exc))
+    except UnicodeDecodeError as exc:  # met while reading, past the first checks
+        report.error(None, "file", str(NOT_TEXT % {"position": exc.start}))
     if report.ok and not dry_run and (report.created or report.updated):
         audit_record(
             actor=actor,
@@ -195,7 +199,7 @@ def _import_records(file, fmt, project, task_type, report, *, dry_run, progress)
     # All or nothing: on a bad row (or an exception) the transaction, the
     # staging table included, is rolled back.
     with transaction.atomic():
-        writer = Writer(source=source, dry_run=dry_run)
+        writer = Writer(park_id=project.park_id, source=source, dry_run=dry_run)
         shown = 0
         with Text(file, encoding) as text:
             batches = _batches(reader(text, lookups, report))

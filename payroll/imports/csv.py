@@ -21,8 +21,13 @@ from payroll.imports.report import (
     TOO_MANY_CELLS,
     ImportFileError,
     ImportReport,
+    shown,
 )
 from payroll.imports.text import clean_cell
+from workforce import bounds
+
+# A units cell longer than this is out of range without being parsed.
+UNITS_DIGITS = len(str(bounds.MAX_UNITS))
 
 # CSV columns: the canonical name and the other header names accepted.
 CSV_COLUMNS = {
@@ -131,21 +136,24 @@ def csv_rows(text, lookups: Lookups, report: ImportReport) -> Iterator[tuple]:
         else:
             work_date = lookups.date_of(day)
             if work_date is None:
-                report.error(row, "work_date", BAD_DATE % {"value": day})
+                report.error(row, "work_date", BAD_DATE % {"value": shown(day)})
                 bad = True
         count = None
-        if units.isdecimal() or (units[:1] == "-" and units[1:].isdecimal()):
-            count = int(units)
-        else:
+        digits = units[1:] if units[:1] == "-" else units
+        if not digits.isdecimal():
             report.error(
-                row, "units", BAD_UNITS % {"value": units} if units else REQUIRED
+                row, "units", BAD_UNITS % {"value": shown(units)} if units else REQUIRED
             )
             bad = True
+        elif len(digits) <= UNITS_DIGITS:
+            count = int(units)
+        else:  # out of range whatever its digits: the rules' message
+            count = -1 if units[0] == "-" else bounds.MAX_UNITS
         value = None
         if accuracy:
             value = lookups.accuracy_of(accuracy)
             if value is None:
-                report.error(row, "accuracy", BAD_ACCURACY % {"value": accuracy})
+                report.error(row, "accuracy", BAD_ACCURACY % {"value": shown(accuracy)})
                 bad = True
         staged = check_record(
             lookups,

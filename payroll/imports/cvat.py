@@ -20,11 +20,13 @@ from payroll.imports.report import (
     NO_REPORTS,
     NOT_AN_OBJECT,
     NOT_TEXT,
+    NOT_TEXT_VALUE,
     NUL_CHARACTER,
     ImportFileError,
     ImportReport,
+    shown,
 )
-from payroll.imports.text import Text, detect_encoding
+from payroll.imports.text import JsonDepth, Text, detect_encoding, has_lone_surrogate
 from payroll.models import (
     LOCKED_STATUSES,
     IdentityTool,
@@ -41,20 +43,28 @@ def import_cvat(file, project: Project, report: ImportReport, *, dry_run: bool):
     encoding, _is_gb = detect_encoding(file)
     with Text(file, encoding) as text:
         try:
-            data = json.load(text)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(
-                MALFORMED_JSON
-                % {"line": exc.lineno, "column": exc.colno, "error": exc.msg}
-            ) from exc
+            content = text.read()  # bounded: the upload limit
         except UnicodeDecodeError as exc:
             raise ImportFileError(NOT_TEXT % {"position": exc.start}) from exc
+    JsonDepth().feed(content)
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            MALFORMED_JSON % {"line": exc.lineno, "column": exc.colno, "error": exc.msg}
+        ) from exc
+    except ValueError as exc:  # a number of thousands of digits
+        raise ImportFileError(
+            MALFORMED_JSON
+            % {"line": "?", "column": "?", "error": "a number is too long"}
+        ) from exc
+    del content
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         data = data["results"]  # a page of CVAT's report list
     reports = data if isinstance(data, list) else [data]
     if not reports:
         raise ImportFileError(NO_REPORTS)
-    identities = tool_identities(IdentityTool.CVAT)
+    identities = tool_identities(IdentityTool.CVAT, project.park_id)
     updates: dict[int, Decimal] = {}
     plans = []
     for number, entry in enumerate(reports, start=1):
@@ -134,8 +144,11 @@ def _cvat_entry(number, entry, report, identities):
     if not isinstance(entry, dict):
         report.error(number, "", NOT_AN_OBJECT)
         return None
+    if has_lone_surrogate(entry):
+        report.error(number, "", NOT_TEXT_VALUE)
+        return None
     job = entry.get("job_id")
-    ref = f"job {job}"
+    ref = f"job {shown(job)}"
     if isinstance(job, bool) or not isinstance(job, int | str) or not str(job).strip():
         report.error(number, "job_id", NO_ID, ref)
         return None
@@ -148,7 +161,10 @@ def _cvat_entry(number, entry, report, identities):
     accuracy = _fraction_to_percent(raw)
     if accuracy is None:
         report.error(
-            number, "summary.accuracy", BAD_CVAT_ACCURACY % {"value": raw}, ref
+            number,
+            "summary.accuracy",
+            BAD_CVAT_ACCURACY % {"value": shown(raw)},
+            ref,
         )
         return None
     assignee, who = find_annotator(entry.get("assignee"), identities)

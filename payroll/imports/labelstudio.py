@@ -15,6 +15,7 @@ from payroll.imports.lookups import (
 )
 from payroll.imports.report import (
     BAD_ANNOTATOR,
+    BAD_ID,
     BAD_RESULT,
     BAD_TIMESTAMP,
     FILE_EMPTY,
@@ -24,9 +25,12 @@ from payroll.imports.report import (
     NO_TIMESTAMP,
     NOT_A_LIST,
     NOT_AN_OBJECT,
+    NOT_TEXT_VALUE,
     UNKNOWN_ANNOTATOR,
     ImportFileError,
+    shown,
 )
+from payroll.imports.text import JsonDepth, has_lone_surrogate
 from payroll.models import (
     IdentityTool,
 )
@@ -38,8 +42,10 @@ MAX_JSON_ITEM_CHARS = 64 * 2**20
 def iter_json_array(text, *, max_item: int = MAX_JSON_ITEM_CHARS) -> Iterator:
     """Yield the items of a top-level JSON list one at a time, holding about
     one item of text at once (``json.JSONDecoder.raw_decode`` over a window
-    that moves along the file). Errors name the line and column."""
+    that moves along the file). Errors name the line and column; text nested
+    deeper than ``JSON_MAX_DEPTH`` is refused before it is parsed."""
     decoder = json.JSONDecoder()
+    depth = JsonDepth()
     state = {"buf": "", "pos": 0, "eof": False, "lines": 0, "col0": 0}
 
     def more() -> bool:
@@ -50,6 +56,7 @@ def iter_json_array(text, *, max_item: int = MAX_JSON_ITEM_CHARS) -> Iterator:
         if not chunk:
             state["eof"] = True
             return False
+        depth.feed(chunk)
         buf, pos = state["buf"], state["pos"]
         dropped = buf[:pos]
         newlines = dropped.count("\n")
@@ -120,6 +127,8 @@ def iter_json_array(text, *, max_item: int = MAX_JSON_ITEM_CHARS) -> Iterator:
                 if more():
                     continue
                 fail(exc.pos, exc.msg)
+            except ValueError:  # a number of thousands of digits
+                fail(state["pos"], "a number is too long")
             if end == len(state["buf"]) and more():
                 continue  # a number may go on in the next chunk
             break
@@ -132,7 +141,7 @@ def labelstudio_rows(text, lookups: Lookups, report) -> Iterator[tuple]:
     """One record per annotation of a Label Studio JSON export (docs/imports.md).
 
     The record number is the task's position in the file."""
-    identities = tool_identities(IdentityTool.LABEL_STUDIO)
+    identities = tool_identities(IdentityTool.LABEL_STUDIO, lookups.park)
     tz = ZoneInfo(lookups.park.time_zone)
     park_code = lookups.park.code
     task_type_code = lookups.default_task_type.code if lookups.default_task_type else ""
@@ -141,7 +150,11 @@ def labelstudio_rows(text, lookups: Lookups, report) -> Iterator[tuple]:
             report.records += 1
             report.error(number, "", NOT_AN_OBJECT)
             continue
-        task_ref = f"task {task.get('id', '?')}"
+        if has_lone_surrogate(task):
+            report.records += 1
+            report.error(number, "", NOT_TEXT_VALUE)
+            continue
+        task_ref = f"task {shown(task.get('id', '?'))}"
         annotations = task.get("annotations")
         if not isinstance(annotations, list):
             report.records += 1
@@ -152,7 +165,7 @@ def labelstudio_rows(text, lookups: Lookups, report) -> Iterator[tuple]:
             if not isinstance(annotation, dict):
                 report.error(number, "annotations", NOT_AN_OBJECT, task_ref)
                 continue
-            ref = f"{task_ref}, annotation {annotation.get('id', '?')}"
+            ref = f"{task_ref}, annotation {shown(annotation.get('id', '?'))}"
             if annotation.get("was_cancelled"):
                 report.cancelled += 1
                 continue
@@ -184,8 +197,12 @@ def _labelstudio_record(
     task_type_code,
 ):
     annotation_id = annotation.get("id")
-    if annotation_id is None or isinstance(annotation_id, dict | list):
+    if annotation_id is None:
         report.error(number, "id", NO_ID, ref)
+        return None
+    annotation_id = _positive_id(annotation_id)
+    if annotation_id is None:
+        report.error(number, "id", BAD_ID, ref)
         return None
     worker, who = find_annotator(annotation.get("completed_by"), identities)
     if who is None:
@@ -210,12 +227,12 @@ def _labelstudio_record(
         report.error(number, "created_at", NO_TIMESTAMP, ref)
         bad = True
     else:
-        moment = _parse_timestamp(stamp)
-        if moment is None:
-            report.error(number, "created_at", BAD_TIMESTAMP % {"value": stamp}, ref)
+        work_date = _local_date(stamp, tz)
+        if work_date is None:
+            report.error(
+                number, "created_at", BAD_TIMESTAMP % {"value": shown(stamp)}, ref
+            )
             bad = True
-        else:
-            work_date = moment.astimezone(tz).date()
     return check_record(
         lookups,
         report,
@@ -248,6 +265,31 @@ def region_count(result: list) -> int:
         else:
             regions.add(str(region))
     return max(1, len(regions) + loose)
+
+
+def _positive_id(value) -> int | None:
+    """A Label Studio id: a whole number of 1 or more (as a JSON number, or
+    its digits in a string); never a bool, a fraction, NaN or infinity."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return None
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 1 <= value < 2**63 else None
+
+
+def _local_date(stamp, tz):
+    """The park's date of a Label Studio timestamp; ``None`` when it is not
+    one, or falls outside the calendar once in the park's time zone."""
+    moment = _parse_timestamp(stamp)
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(tz).date()
+    except (OverflowError, ValueError):
+        return None
 
 
 def _parse_timestamp(value) -> datetime | None:

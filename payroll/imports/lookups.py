@@ -23,6 +23,7 @@ from payroll.imports.report import (
     UNKNOWN_WORKER,
     ImportFileError,
     ImportReport,
+    shown,
 )
 from payroll.imports.text import clean_cell
 from payroll.models import (
@@ -33,7 +34,7 @@ from payroll.models import (
     normalise_external_user,
 )
 from payroll.services import work_record_errors
-from workforce.models import Park, Worker
+from workforce.models import Worker
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _ACCURACY = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
@@ -43,16 +44,16 @@ def resolve_project(
     *, code: str, park_code: str | None = None, projects=None
 ) -> Project:
     """The project named ``code`` among ``projects`` (by default all): raises
-    ``ValidationError`` on ``project`` or ``park`` when unknown or ambiguous."""
-    qs = (projects if projects is not None else Project.objects.all()).select_related(
-        "park"
-    )
+    ``ValidationError`` on ``project`` or ``park`` when unknown or ambiguous.
+    A park with none of ``projects`` is unknown, whether or not it exists."""
+    scoped = projects if projects is not None else Project.objects.all()
+    qs = scoped.select_related("park")
     if park_code:
         qs = qs.filter(park__code=park_code)
     found = list(qs.filter(code=code)[:10])
     if not found:
-        if park_code and not Park.objects.filter(code=park_code).exists():
-            raise ValidationError({"park": UNKNOWN_PARK % {"park": park_code}})
+        if park_code and not scoped.filter(park__code=park_code).exists():
+            raise ValidationError({"park": UNKNOWN_PARK % {"park": shown(park_code)}})
         raise ValidationError({"project": UNKNOWN_PROJECT_ANY % {"project": code}})
     if len(found) > 1:
         parks = ", ".join(sorted(p.park.code for p in found))
@@ -101,8 +102,8 @@ class Lookups:
                 "employee_no", "pk", "park_id"
             )
         }
-        # Employee numbers not of this park, with the rows naming them: looked
-        # up once the file is read (unknown, or of another park).
+        # Employee numbers not of this park, with the rows naming them:
+        # reported once the file is read.
         self.elsewhere: dict[str, list[int]] = {}
         self.elsewhere_count: dict[str, int] = {}
         self.dates: dict[str, date | None] = {}
@@ -117,29 +118,13 @@ class Lookups:
             rows.append(row)
 
     def report_elsewhere(self, report: ImportReport) -> None:
-        """Report the rows naming workers of no park or of another park."""
-        # A number with a NUL character is no one's (the database holds none).
-        numbers = [no for no in self.elsewhere if no and "\x00" not in no]
-        found = dict(
-            (no, park_id)
-            for no, park_id in Worker.objects.filter(
-                employee_no__in=numbers
-            ).values_list("employee_no", "park_id")
-        )
+        """Report the rows naming no worker of the park. A number of another
+        park reads as unknown, like a number of no park: an import tells
+        nothing of other parks."""
         for no, rows in self.elsewhere.items():
-            if no in found:
-                field_name = "project"
-                message = work_record_errors(
-                    worker_park_id=found[no],
-                    project_park_id=self.park.pk,
-                    units=None,
-                    accuracy=None,
-                )["project"]
-            else:
-                field_name = "employee_no"
-                message = UNKNOWN_WORKER % {"value": no or "…"}
+            message = UNKNOWN_WORKER % {"value": shown(no) if no else "…"}
             for row in rows:
-                report.error(row, field_name, message)
+                report.error(row, "employee_no", message)
             report.error_count += self.elsewhere_count[no] - len(rows)
 
     def project_of(self, value: str):
@@ -157,7 +142,7 @@ class Lookups:
             return self.dates[value]
         except KeyError:
             parsed = _parse_date(value)
-            if len(self.dates) < 100_000:
+            if len(self.dates) < 100_000 and len(value) <= 40:
                 self.dates[value] = parsed
             return parsed
 
@@ -166,7 +151,7 @@ class Lookups:
             return self.accuracies[value]
         except KeyError:
             parsed = _parse_accuracy(value)
-            if len(self.accuracies) < 100_000:
+            if len(self.accuracies) < 100_000 and len(value) <= 40:
                 self.accuracies[value] = parsed
             return parsed
 
@@ -212,14 +197,15 @@ def check_record(
         report.error(
             row,
             "project",
-            UNKNOWN_PROJECT % {"project": project_value, "park": lookups.park.code},
+            UNKNOWN_PROJECT
+            % {"project": shown(project_value), "park": lookups.park.code},
             ref,
         )
         bad = True
     task_type_id = lookups.task_type_of(task_type_value)
     if task_type_id is None:
         message = (
-            UNKNOWN_TASK_TYPE % {"value": task_type_value}
+            UNKNOWN_TASK_TYPE % {"value": shown(task_type_value)}
             if task_type_value
             else REQUIRED
         )
@@ -263,11 +249,12 @@ def check_record(
     )
 
 
-def tool_identities(tool: str) -> dict[str, tuple[int, int]]:
+def tool_identities(tool: str, park) -> dict[str, tuple[int, int]]:
+    """The park's mappings of ``tool``'s users (each park maps its own)."""
     return {
         user: (worker_id, park_id)
         for user, worker_id, park_id in WorkerIdentity.objects.filter(
-            tool=tool
+            park=park, tool=tool
         ).values_list("external_user", "worker_id", "worker__park_id")
     }
 

@@ -91,6 +91,22 @@ CVAT_LOCKED = _(
     "were left unchanged."
 )
 ENCODING_USED = _("Read as GB18030 (Excel's Chinese encoding), not UTF-8.")
+BAD_ID = _("The id must be a whole number of 1 or more, as Label Studio writes it.")
+JSON_TOO_DEEP = _(
+    "The JSON is nested more than %(max)s levels deep: this is not an export "
+    "of the tool."
+)
+NOT_TEXT_VALUE = _(
+    "Holds a character that is not text (a lone UTF-16 surrogate, such as \\ud800)."
+)
+# Values quoted in messages are cut to this many characters.
+SHOWN_CHARS = 40
+
+
+def shown(value) -> str:
+    """``value`` as a message quotes it: at most ``SHOWN_CHARS`` characters."""
+    text = str(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
 class ImportFileError(Exception):

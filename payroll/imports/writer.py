@@ -48,8 +48,8 @@ class Writer:
         "external_id",
     )
 
-    def __init__(self, *, source: str, dry_run: bool):
-        self.source, self.dry_run = source, dry_run
+    def __init__(self, *, park_id: int, source: str, dry_run: bool):
+        self.park_id, self.source, self.dry_run = park_id, source, dry_run
         self.now = timezone.now()
         self.pg = connection.vendor == "postgresql"
         self.count = 0
@@ -74,14 +74,15 @@ class Writer:
             # Server-side binding (Django's cursors bind on the client).
             self.cursor = psycopg.Cursor(self.raw)
         insert = (
-            f"INSERT INTO {self.record} (worker_id, project_id, task_type_id, "
-            f"work_date, units, accuracy, source, external_id, created_at) "
-            f"SELECT worker_id, project_id, task_type_id, work_date, units, "
+            f"INSERT INTO {self.record} (park_id, worker_id, project_id, "
+            f"task_type_id, work_date, units, accuracy, source, external_id, "
+            f"created_at) "
+            f"SELECT %s, worker_id, project_id, task_type_id, work_date, units, "
             f"accuracy, %s, external_id, %s FROM {self.NAME} "
             f"WHERE seq BETWEEN %s AND %s ORDER BY seq"
         )
         self.insert_sql = (
-            f"{insert} ON CONFLICT (source, external_id) DO NOTHING"
+            f"{insert} ON CONFLICT (park_id, source, external_id) DO NOTHING"
             if self.pg
             else insert.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
         )
@@ -119,7 +120,7 @@ class Writer:
         database works while Python goes on."""
         if self.dry_run:
             return
-        params = [self.source, self.now, *self.span]
+        params = [self.park_id, self.source, self.now, *self.span]
         if self.pg:
             self.cursor.execute(self.insert_sql, params)
         else:
@@ -144,8 +145,8 @@ class Writer:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT COUNT(*) FROM {self.record} "
-                f"WHERE created_at = %s AND source = %s",
-                [self.now, self.source],
+                f"WHERE created_at = %s AND park_id = %s AND source = %s",
+                [self.now, self.park_id, self.source],
             )
             return cursor.fetchone()[0]
 
@@ -167,16 +168,16 @@ class Writer:
         return count, listed
 
     def existing(self) -> tuple[int, int, int, list[tuple], list[tuple]]:
-        """Staged records whose (source, external id) was stored before this
-        import: how many are the same worker's work on the same project (they
-        are skipped), how many of those differ otherwise, how many belong to
-        someone else; and the first of the last two kinds."""
+        """Staged records whose (source, external id) was stored in the park
+        before this import: how many are the same worker's work on the same
+        project (they are skipped), how many of those differ otherwise, how
+        many belong to someone else; and the first of the last two kinds."""
         join = (
             f"FROM {self.NAME} s JOIN {self.record} w "
-            f"ON w.source = %s AND w.external_id = s.external_id "
+            f"ON w.park_id = %s AND w.source = %s AND w.external_id = s.external_id "
             f"WHERE w.created_at <> %s "
         )
-        params = [self.source, self.now]
+        params = [self.park_id, self.source, self.now]
         same = "(w.worker_id = s.worker_id AND w.project_id = s.project_id)"
         changed = (
             f"{same} AND (w.task_type_id <> s.task_type_id "

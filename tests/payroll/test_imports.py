@@ -24,7 +24,6 @@ from payroll.models import (
     WorkRecord,
 )
 from payroll.services import (
-    PROJECT_OTHER_PARK,
     client_create,
     project_create,
     rate_card_create,
@@ -206,7 +205,7 @@ def test_every_bad_row_is_reported_with_field_and_reason(world):
         + "E1001,drive-2d,box,2026-03-02,10,100.5,A6\n"  # 7: accuracy range
         + "E1001,drive-2d,box,2026-03-02,10,97.555,A7\n"  # 8: 3 decimals
         + "E1001,drive-2d,box,2026-03-02,10,,\n"  # 9: no external id
-        + "X9,drive-2d,box,2026-03-02,10,,A9\n"  # 10: other park's worker
+        + "X9,drive-2d,box,2026-03-02,10,,A9\n"  # 10: another park's worker
         + "E1001,drive-2d,box,2026-03-02,10,,A1\n"  # 11: fine
         + "E1001,drive-2d,box,2026-03-02,10,,A1\n"  # 12: repeats row 11's id
     )
@@ -220,12 +219,15 @@ def test_every_bad_row_is_reported_with_field_and_reason(world):
         (7, "accuracy"),
         (8, "accuracy"),
         (9, "external_id"),
-        (10, "project"),
+        (10, "employee_no"),
         (12, "external_id"),
     }
     messages = {(row, name): message for row, name, message in problems(report)}
     assert messages[(7, "accuracy")] == str(ACCURACY_RANGE)
-    assert messages[(10, "project")] == str(PROJECT_OTHER_PARK)
+    # Another park's worker reads as unknown: nothing tells that X9 exists.
+    assert messages[(10, "employee_no")] == str(
+        imports.report.UNKNOWN_WORKER % {"value": "X9"}
+    )
     assert "E9999" in messages[(2, "employee_no")]
     assert "record 11" in messages[(12, "external_id")]
     assert not WorkRecord.objects.exists()

@@ -1,0 +1,38 @@
+"""The API against its own OpenAPI schema (schemathesis, in process): a
+director's requests, generated from the schema, never get a 5xx."""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+
+from tests.factories import make_park, make_user, make_worker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def director_token():
+    park = make_park()
+    make_worker(park)
+    return Token.objects.create(user=make_user("director", park=park)).key
+
+
+# Loaded at collection: the schema is made from the code, without the database.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+@schema.parametrize()
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_server_error(case, director_token):
+    case.call_and_validate(
+        headers={"Authorization": f"Token {director_token}"},
+        checks=[not_a_server_error],
+    )
