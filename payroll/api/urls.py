@@ -82,6 +82,11 @@ urlpatterns = [
         views.WorkRecordCorrectView.as_view(),
         name="work-record-correct",
     ),
+    re_path(
+        rf"^work-sessions/{PK}/correct/$",
+        views.WorkSessionCorrectView.as_view(),
+        name="work-session-correct",
+    ),
     re_path(r"^imports/$", views.ImportView.as_view(), name="imports"),
     *router.urls,
     # Ending in a slash, so that APPEND_SLASH still redirects the others.

@@ -51,8 +51,13 @@ from payroll.models import (
 from payroll.services import rate_card_create
 from workforce import bounds
 from workforce import selectors as people
+from workforce.closing import is_closed
 from workforce.models import Park, SkillLevel, SkillPeriod, Worker
-from workforce.services import work_session_log, worker_set_identity
+from workforce.services import (
+    work_session_correct,
+    work_session_log,
+    worker_set_identity,
+)
 
 NOT_FOUND = _("Not found.")
 ONLY_WORKERS_LOG = _("Only workers log hours, their own.")
@@ -611,6 +616,49 @@ class WorkRecordVoidView(_Operation):
         if made is None:
             return _corrected(record, [], before)
         return _corrected(record, [made])
+
+
+class WorkSessionCorrectView(_Operation):
+    """A staff correction of a worker's hours (R13.5): in an open month the
+    session changes; in an approved or paid month nothing changes and the
+    correction, with its reason, is kept in the audit trail."""
+
+    @extend_schema_serializer(component_name="WorkSessionCorrectInput")
+    class InputSerializer(serializers.Serializer):
+        start = serializers.DateTimeField()
+        end = serializers.DateTimeField()
+        reason = serializers.CharField(max_length=200)
+
+    class OutputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(["changed", "recorded"])
+        session = out.WorkSessionSerializer()
+
+    @extend_schema(
+        parameters=[PK],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        summary="Correct a worker's hours (director, payroll officer; R13.5)",
+        description="In an open month the session is changed (outcome "
+        "'changed'). In an approved or paid month it stays as it is; the "
+        "correction is recorded with its reason (outcome 'recorded') and the "
+        "month's pay does not change.",
+    )
+    def post(self, request, pk):
+        session = get_object_or_404(
+            people.work_session_list(user=request.user).select_related("worker__park"),
+            pk=pk,
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        closed = is_closed(session.worker.park, session.work_date)
+        session = work_session_correct(
+            session=session, actor=request.user, **data.validated_data
+        )
+        session.refresh_from_db()
+        outcome = "recorded" if closed else "changed"
+        return Response(
+            self.OutputSerializer({"outcome": outcome, "session": session}).data
+        )
 
 
 class WorkRecordCorrectView(_Operation):

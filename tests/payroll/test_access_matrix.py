@@ -217,6 +217,16 @@ API_WRITES = [
         {"units": 90, "reason": "Recount"},
         RECORD_STAFF,
     ),
+    (
+        "correct the hours of worker A",
+        lambda w: f"/api/v1/work-sessions/{w.a.session.pk}/correct/",
+        {
+            "start": "2026-03-02T08:00:00+08:00",
+            "end": "2026-03-02T12:00:00+08:00",
+            "reason": "Forgot to clock out",
+        },
+        RECORD_STAFF,
+    ),
 ]
 
 

@@ -317,3 +317,51 @@ def test_an_open_session_correction_changes_the_session(park, director, mid_mont
     assert AuditEvent.objects.get(action="work_session.correct").after["reason"] == (
         "Clocked out late"
     )
+
+
+def test_staff_correct_hours_over_the_api_open_and_closed_months(park, mid_month):
+    """POST /api/v1/work-sessions/{id}/correct/: in an approved month nothing
+    changes and the correction is kept, with its reason, in the audit trail;
+    in an open month the session changes (R13.5). A reason is required.
+
+    Pinned mid-month: the open month needs a finished day behind it."""
+    from payroll.periods import period_approve, period_get_or_create
+    from tests.factories import calculate, make_user, make_worker
+
+    director = make_user("director", park=park)
+    worker = make_worker(park)
+    last = last_month()
+    closed = work_session_log(worker=worker, start=at(last, 8), end=at(last, 12))
+    period = period_get_or_create(park=park, month=last)
+    calculate(period)
+    period_approve(period=period, actor=director)
+    api = APIClient()
+    api.force_authenticate(director)
+    body = {
+        "start": at(last, 8).isoformat(),
+        "end": at(last, 14).isoformat(),
+        "reason": "Forgot to clock out",
+    }
+    url = f"/api/v1/work-sessions/{closed.pk}/correct/"
+    assert api.post(url, {**body, "reason": ""}, format="json").status_code == 400
+    response = api.post(url, body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "recorded"
+    closed.refresh_from_db()
+    assert closed.minutes == 240
+    event = AuditEvent.objects.get(action="work_session.correction")
+    assert "Forgot to clock out" in str(event.after)
+
+    yesterday = mid_month - timedelta(days=1)
+    session = work_session_log(
+        worker=worker, start=at(yesterday, 8), end=at(yesterday, 10)
+    )
+    response = api.post(
+        f"/api/v1/work-sessions/{session.pk}/correct/",
+        {**body, "start": at(yesterday, 8).isoformat(),
+         "end": at(yesterday, 11).isoformat()},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200 and response.json()["outcome"] == "changed"
+    session.refresh_from_db()
+    assert session.minutes == 180
