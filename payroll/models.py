@@ -178,7 +178,28 @@ class _ParkFromProject(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class WorkRecord(models.Model):
+class ParkOfItsOwner(models.Model):
+    """A row whose ``park`` follows from another of its fields (``_fill_park``),
+    kept so that uniqueness can be per park. ``park`` is in no form, but always
+    known: it is filled before validation and its constraints are checked (a
+    form that leaves it out would otherwise skip the unique check)."""
+
+    class Meta:
+        abstract = True
+
+    def _fill_park(self):
+        raise NotImplementedError
+
+    def clean_fields(self, exclude=None):
+        self._fill_park()
+        super().clean_fields(exclude)
+
+    def validate_constraints(self, exclude=None):
+        self._fill_park()
+        super().validate_constraints(exclude=set(exclude or ()) - {"park"})
+
+
+class WorkRecord(ParkOfItsOwner):
     """Accepted work: ``units`` of a task type on a project on one day (R4.1).
 
     ``park`` is the project's, kept on the record so that external ids are
@@ -266,16 +287,6 @@ class WorkRecord(models.Model):
             self.park_id = Project.objects.values_list("park_id", flat=True).get(
                 pk=self.project_id
             )
-
-    def clean_fields(self, exclude=None):
-        self._fill_park()
-        super().clean_fields(exclude)
-
-    def validate_constraints(self, exclude=None):
-        # ``park`` is in no form, but always known: check it (a form that
-        # leaves it out would otherwise skip the unique check).
-        self._fill_park()
-        super().validate_constraints(exclude=set(exclude or ()) - {"park"})
 
 
 class AdjustmentKind(models.TextChoices):
@@ -565,7 +576,7 @@ class IdentityTool(models.TextChoices):
     CVAT = "cvat", _("CVAT")
 
 
-class WorkerIdentity(models.Model):
+class WorkerIdentity(ParkOfItsOwner):
     """Who a worker is in an annotation tool: the tool's user id or e-mail.
 
     Imports find the worker of an annotation through this mapping. E-mails are
@@ -618,16 +629,6 @@ class WorkerIdentity(models.Model):
             self.park_id = Worker.objects.values_list("park_id", flat=True).get(
                 pk=self.worker_id
             )
-
-    def clean_fields(self, exclude=None):
-        self._fill_park()
-        super().clean_fields(exclude)
-
-    def validate_constraints(self, exclude=None):
-        # ``park`` is in no form, but always known: check it (a form that
-        # leaves it out would otherwise skip the unique check).
-        self._fill_park()
-        super().validate_constraints(exclude=set(exclude or ()) - {"park"})
 
     def clean(self):
         # Before the unique check of full_clean(), so "A@x.cn" meets "a@x.cn".
