@@ -5,9 +5,9 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
+from payroll.integrations import api_key_create
 from tests.factories import make_park, make_user, make_worker
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def director_token():
     park = make_park()
     make_worker(park)
-    return Token.objects.create(user=make_user("director", park=park)).key
+    return api_key_create(user=make_user("director", park=park))
 
 
 # Loaded at collection: the schema is made from the code, without the database.
