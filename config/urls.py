@@ -100,3 +100,5 @@ urlpatterns = [
         name="redoc",
     ),
 ]
+
+handler400 = "workforce.views.bad_request"

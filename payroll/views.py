@@ -88,7 +88,7 @@ def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
 def worker_home(request):
     """Today and this month so far; earnings by day and project; 12 months."""
     worker = own_worker(request)
-    month = parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"), parks=[worker.park])
     view = month_view(worker=worker, month=month)
     today = timezone.localdate()
     today_minutes, open_session = day_sessions(worker=worker, day=today)
@@ -268,7 +268,7 @@ def _staff_period(request, pk: int):
 def payroll_calculate(request):
     """Start a calculation of a month (creating the period if needed)."""
     park = staff_park(request)
-    month = parse_month(request.POST.get("month"))
+    month = parse_month(request.POST.get("month"), parks=[park])
     period = period_services.period_get_or_create(park=park, month=month)
     try:
         run = period_services.payroll_run_start(period=period, actor=request.user)

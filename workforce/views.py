@@ -62,7 +62,9 @@ def own_worker(request) -> Worker:
         raise Http404 from None
 
 
-def parse_month(value: str | None, default: date | None = None) -> date:
+def parse_month(value: str | None, default: date | None = None, *, parks=()) -> date:
+    """A ``?month=YYYY-MM`` parameter; out of the range of ``parks``' periods
+    (see :func:`workforce.bounds.month_range`) is a 400 naming the range."""
     default = default or timezone.localdate().replace(day=1)
     if not value:
         return default
@@ -71,10 +73,18 @@ def parse_month(value: str | None, default: date | None = None) -> date:
         day = date(int(year), int(month), 1)
     except ValueError:
         return default
-    problem = bounds.month_error(day)
+    problem = bounds.month_error(day, parks)
     if problem:
         raise BadRequest(problem)
     return day
+
+
+def bad_request(request, exception):
+    """The 400 page. A refusal raised by our own checks (``BadRequest``, such
+    as a month out of range) says what was wrong; other causes say nothing
+    of themselves."""
+    message = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def month_options(count: int = 12) -> list[date]:

@@ -287,10 +287,15 @@ class PayPeriodViewSet(mixins.CreateModelMixin, _ReadOnly):
 
         def validate_month(self, value):
             _in_range(value)
-            problem = bounds.month_error(value.replace(day=1))
-            if problem:
-                raise serializers.ValidationError(problem)
             return value.replace(day=1)
+
+        def validate(self, attrs):
+            # The range starts at the park's first month, so it is checked
+            # once the park is known.
+            problem = bounds.month_error(attrs["month"], [attrs["park"]])
+            if problem:
+                raise serializers.ValidationError({"month": problem})
+            return attrs
 
     @extend_schema(
         request=InputSerializer,

@@ -116,3 +116,52 @@ def test_an_import_row_dated_tomorrow_is_an_error_of_its_row(db):
     )
     assert not report.ok
     assert [(row, field) for row, field, _m in problems(report)] == [(2, "work_date")]
+
+
+MONTH_PAGES = [
+    ("worker", "/me/"),
+    ("director", "/park/staff/"),
+    ("director", "/park/staff.csv"),
+    ("director", "/park/coverage/"),
+    ("county_official", "/county/"),
+    ("county_official", "/county/report.csv"),
+]
+
+
+@pytest.mark.parametrize(("role", "url"), MONTH_PAGES)
+def test_a_month_before_the_parks_first_period_is_a_400(park, role, url):
+    """``?month=`` runs from the park's first month (its opening) to next
+    year: a month before the park opened has no period and is refused with the
+    range, on every page that takes a month."""
+    from django.test import Client
+
+    park.opened_on = timezone.localdate().replace(day=1) - timedelta(days=200)
+    park.save()
+    first = park.opened_on.replace(day=1)
+    before = (first - timedelta(days=1)).replace(day=1)
+    worker = make_worker(park, with_login=True)
+    user = worker.user if role == "worker" else make_user(role, park=park)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    refused = client.get(url, {"month": f"{before:%Y-%m}"})
+    assert refused.status_code == 400
+    assert f"{first:%Y-%m}" in refused.content.decode()
+    assert client.get(url, {"month": f"{first:%Y-%m}"}).status_code == 200
+
+
+def test_a_pay_period_before_the_parks_opening_is_a_400_over_the_api(park):
+    park.opened_on = timezone.localdate().replace(day=1) - timedelta(days=200)
+    park.save()
+    client = APIClient()
+    client.force_authenticate(make_user("director", park=park))
+    before = (park.opened_on.replace(day=1) - timedelta(days=1)).replace(day=1)
+    response = client.post(
+        "/api/v1/pay-periods/", {"park": park.pk, "month": before.isoformat()}
+    )
+    assert response.status_code == 400
+    assert f"{park.opened_on:%Y-%m}" in response.json()["month"][0]
+    opening = client.post(
+        "/api/v1/pay-periods/",
+        {"park": park.pk, "month": park.opened_on.replace(day=1).isoformat()},
+    )
+    assert opening.status_code == 201
