@@ -49,6 +49,11 @@ park_patterns = [
         payroll_views.record_correct,
         name="record_correct",
     ),
+    path(
+        "sessions/<int:pk>/correct/",
+        workforce_views.session_correct,
+        name="session_correct",
+    ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("audit/", workforce_views.audit, name="audit"),
