@@ -6,7 +6,8 @@ urllib3 and attrs and generates a client for the whole API, while ParkPay
 reads four list endpoints; httpx gives timeouts, connection reuse and a
 transport that tests can point at a local replay server.
 
-The client sends ``Authorization: Token <key>`` and follows CVAT's
+The client sends ``Authorization: Token <key>`` (or ``Bearer`` for a
+personal access token) and follows CVAT's
 pagination (``page``/``page_size``, the ``next`` link of each page) only
 while it stays on the configured server, so the token never leaves it. A
 timeout, a dropped connection or a 5xx/429 answer is retried with
@@ -52,6 +53,9 @@ CVAT_FOREIGN_NEXT = _(
 )
 CVAT_TOO_MANY_PAGES = _("More than %(max)s pages at %(path)s: stopped.")
 
+# "Token": CVAT's API key (``POST /api/auth/login`` answers it; deprecated);
+# "Bearer": a personal access token (Profile → Security, CVAT 2.48 and later).
+AUTH_SCHEMES = ("Token", "Bearer")
 # Seconds: to connect, and for each read of an answer.
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -63,7 +67,8 @@ class CvatError(Exception):
 
 class CvatClient:
     """CVAT's API at ``base_url`` (``https://cvat.park.example``), as the user
-    whose access token is ``token``.
+    whose access token is ``token``, sent as ``Authorization: <scheme>
+    <token>`` (``AUTH_SCHEMES``).
 
     ``http`` is the caller's :class:`httpx.Client` (its connection pool and
     transport; tests give one bound to a replay server). ``sleep`` waits
@@ -84,13 +89,16 @@ class CvatClient:
         page_size: int = 100,
         max_pages: int = 10_000,
         organization: str | None = None,
+        scheme: str = "Token",
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.base_url = base_url.rstrip("/") + "/"
         self.origin = _origin(self.base_url)
         self.http = http
+        if scheme not in AUTH_SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(AUTH_SCHEMES)}")
         self.headers = {
-            "Authorization": f"Token {token}",
+            "Authorization": f"{scheme} {token}",
             "Accept": "application/json",
         }
         if organization:

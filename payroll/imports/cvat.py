@@ -91,6 +91,8 @@ CVAT_NOT_REVIEWED = _(
     "Job %(job)s had no validation frames when its newest report was made: it "
     "stays pending review (paid at 1.00), not an accuracy of 0."
 )
+# CVAT's report targets other than a job, as messages name them.
+REPORT_TARGETS = {"task": _("task"), "project": _("project")}
 CVAT_UNORDERED = _(
     "Job %(job)s has several reports that cannot be told apart by "
     "created_date or id: keep only the newest."
@@ -319,7 +321,12 @@ def _cvat_entry(number, entry, report, identities) -> _Plan | None:
         if target not in ("task", "project"):
             target = "project" if entry.get("task_id") is None else "task"
         ref = f"{target} report {shown(entry.get('id', '?'))}"
-        report.warn(number, "job_id", CVAT_NOT_A_JOB_REPORT % {"target": target}, ref)
+        report.warn(
+            number,
+            "job_id",
+            CVAT_NOT_A_JOB_REPORT % {"target": REPORT_TARGETS[target]},
+            ref,
+        )
         return None
     ref = f"job {shown(job)}"
     if isinstance(job, bool) or not isinstance(job, int | str) or not str(job).strip():

@@ -33,8 +33,8 @@ TOKEN = "a6f3c1d2e4b5968778695a4b3c2d1e0f9a8b7c6d"
 
 
 class CvatReplay:
-    def __init__(self, token: str = TOKEN):
-        self.token = token
+    def __init__(self, token: str = TOKEN, scheme: str = "Token"):
+        self.token, self.scheme = token, scheme
         self.files = {
             name: json.loads((FIXTURES / f"{name}.json").read_text())
             for name in (
@@ -89,7 +89,7 @@ class CvatReplay:
             time.sleep(fault[1])
         if fault and fault[0] == "status":
             return self.send(handler, fault[1], {"detail": "Service Unavailable"})
-        if auth != f"Token {self.token}":
+        if auth != f"{self.scheme} {self.token}":
             return self.send(handler, 401, {"detail": "Invalid token."})
         return self.route(handler, path, query)
 

@@ -72,9 +72,8 @@ def test_every_page_is_read_with_the_token(cvat, http):
     client, _ = client_for(cvat, http)
     assert [job["id"] for job in client.jobs()] == [36, 35, 34, 33, 32, 31]
     pages = [(q.get("page"), a) for p, q, a in cvat.requests if p == "/api/jobs"]
-    assert pages == [(None, f"Token {TOKEN}"), (["2"], f"Token {TOKEN}")] + [
-        (["3"], f"Token {TOKEN}")
-    ]
+    token = f"Token {TOKEN}"
+    assert pages == [(None, token), (["2"], token), (["3"], token)]
 
 
 def test_work_of_accepted_jobs_and_why_the_others_are_left_out(cvat, http):
@@ -221,3 +220,11 @@ def test_pulled_quality_reports_set_each_jobs_newest_accuracy(world, cvat, http)
     report = ImportReport(format="cvat-quality")
     import_cvat_reports([client.report_data(13)], world.project, report, dry_run=False)
     assert report.ok and report.unchanged == 1
+
+
+def test_a_personal_access_token_is_sent_as_bearer(http):
+    """CVAT's personal access tokens (2.48 and later) go as ``Bearer``."""
+    with CvatReplay(scheme="Bearer") as replay:
+        client = CvatClient(replay.base_url, TOKEN, http, scheme="Bearer")
+        assert len(list(client.jobs())) == 6
+        assert {a for _p, _q, a in replay.requests} == {f"Bearer {TOKEN}"}
