@@ -18,8 +18,10 @@ import functions of ``payroll.imports.cvat`` write what it returns.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -34,7 +36,10 @@ from payroll.imports.cvat import (
     CvatSkip,
     job_skip_reason,
     job_units,
+    parse_timestamp,
 )
+from payroll.imports.report import ImportFileError
+from payroll.imports.text import JsonDepth
 
 CVAT_UNREACHABLE = _(
     "CVAT at %(url)s did not answer after %(tries)s tries (%(error)s); the "
@@ -51,6 +56,7 @@ CVAT_BAD_ANSWER = _(
 CVAT_FOREIGN_NEXT = _(
     "CVAT's next page %(url)s is on another server than %(base)s: not followed."
 )
+CVAT_TOO_LARGE = _("CVAT's answer to %(path)s is larger than %(max)s: stopped.")
 CVAT_TOO_MANY_PAGES = _("More than %(max)s pages at %(path)s: stopped.")
 
 # "Token": CVAT's API key (``POST /api/auth/login`` answers it; deprecated);
@@ -58,6 +64,8 @@ CVAT_TOO_MANY_PAGES = _("More than %(max)s pages at %(path)s: stopped.")
 AUTH_SCHEMES = ("Token", "Bearer")
 # Seconds: to connect, and for each read of an answer.
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# The annotations of one job of thousands of frames stay well below this.
+MAX_ANSWER_BYTES = 256 * 2**20
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -88,6 +96,7 @@ class CvatClient:
         backoff: float = 1.0,
         page_size: int = 100,
         max_pages: int = 10_000,
+        max_bytes: int = MAX_ANSWER_BYTES,
         organization: str | None = None,
         scheme: str = "Token",
         sleep: Callable[[float], None] = time.sleep,
@@ -106,50 +115,50 @@ class CvatClient:
         self.timeout = timeout
         self.retries, self.backoff = retries, backoff
         self.page_size, self.max_pages = page_size, max_pages
+        self.max_bytes = max_bytes
         self.sleep = sleep
 
     # HTTP
 
     def get(self, path_or_url: str, params: dict | None = None):
         """The JSON of one GET, retried on timeouts, dropped connections and
-        5xx/429 answers."""
+        5xx/429 answers; an answer larger than ``max_bytes`` or nested deeper
+        than any CVAT answer is refused."""
         url = urljoin(self.base_url, path_or_url.lstrip("/"))
         shown_path = urlsplit(url).path
         error = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                self.sleep(self._delay(attempt, error))
+                self.sleep(self._delay(attempt))
             try:
-                answer = self.http.get(
-                    url, params=params, headers=self.headers, timeout=self.timeout
-                )
+                with self.http.stream(
+                    "GET",
+                    url,
+                    params=params,
+                    headers=self.headers,
+                    timeout=self.timeout,
+                ) as answer:
+                    status = answer.status_code
+                    if status in RETRY_STATUSES:
+                        error = f"HTTP {status}"
+                        self._retry_after = answer.headers.get("Retry-After")
+                        continue
+                    if status in (401, 403):
+                        raise CvatError(str(CVAT_REFUSED_TOKEN % {"status": status}))
+                    if status != 200:
+                        raise CvatError(
+                            str(
+                                CVAT_HTTP_ERROR % {"status": status, "path": shown_path}
+                            )
+                        )
+                    body = self._read(answer, shown_path)
             except httpx.TimeoutException:
                 error = "timeout"
                 continue
             except httpx.TransportError as exc:
                 error = type(exc).__name__
                 continue
-            if answer.status_code in RETRY_STATUSES:
-                error = f"HTTP {answer.status_code}"
-                self._retry_after = answer.headers.get("Retry-After")
-                continue
-            if answer.status_code in (401, 403):
-                raise CvatError(
-                    str(CVAT_REFUSED_TOKEN % {"status": answer.status_code})
-                )
-            if answer.status_code != 200:
-                raise CvatError(
-                    str(
-                        CVAT_HTTP_ERROR
-                        % {"status": answer.status_code, "path": shown_path}
-                    )
-                )
-            try:
-                return answer.json()
-            except ValueError as exc:
-                raise CvatError(
-                    str(CVAT_BAD_ANSWER % {"path": shown_path, "reason": "not JSON"})
-                ) from exc
+            return self._json(body, shown_path)
         raise CvatError(
             str(
                 CVAT_UNREACHABLE
@@ -157,9 +166,34 @@ class CvatClient:
             )
         )
 
+    def _read(self, answer: httpx.Response, path: str) -> bytes:
+        too_large = CvatError(
+            str(CVAT_TOO_LARGE % {"path": path, "max": f"{self.max_bytes:,} bytes"})
+        )
+        declared = answer.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise too_large
+        chunks, size = [], 0
+        for chunk in answer.iter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _json(self, body: bytes, path: str):
+        try:
+            text = body.decode("utf-8")
+            JsonDepth().feed(text)
+            return json.loads(text)
+        except (ValueError, ImportFileError) as exc:  # UnicodeDecodeError too
+            raise CvatError(
+                str(CVAT_BAD_ANSWER % {"path": path, "reason": "not JSON"})
+            ) from exc
+
     _retry_after: str | None = None
 
-    def _delay(self, attempt: int, error: str) -> float:
+    def _delay(self, attempt: int) -> float:
         delay = self.backoff * 2 ** (attempt - 1)
         hint, self._retry_after = self._retry_after, None
         if hint and hint.strip().isdigit() and int(hint) < 60:
@@ -250,9 +284,14 @@ class CvatClient:
         task_id: int | None = None,
         project_id: int | None = None,
         tracks: str = TRACKS_AS_FRAMES,
+        updated_since: datetime | None = None,
     ) -> CvatPull:
         """The work of every accepted job with an assignee (``jobs``), and
-        every other job with the reason it is left out (``skipped``)."""
+        every other job with the reason it is left out (``skipped``).
+
+        With ``updated_since`` (an aware datetime: the last sync), jobs not
+        changed since are left out unread; a job whose date cannot be read
+        is read."""
         if tracks not in TRACK_RULES:
             raise ValueError(BAD_TRACK_RULE % {"rule": tracks})
         pull = CvatPull()
@@ -265,6 +304,10 @@ class CvatClient:
                         % {"path": "/api/jobs", "reason": "a job has no id"}
                     )
                 )
+            if updated_since is not None:
+                changed = parse_timestamp(job.get("updated_date"))
+                if changed is not None and changed <= updated_since:
+                    continue
             reason = job_skip_reason(job)
             if reason is not None:
                 pull.skipped.append(CvatSkip(job["id"], reason))

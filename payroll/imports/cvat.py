@@ -340,7 +340,7 @@ def _cvat_entry(number, entry, report, identities) -> _Plan | None:
     created = None
     stamp = entry.get("created_date")
     if stamp is not None:
-        created = _parse_timestamp(stamp)
+        created = parse_timestamp(stamp)
         if created is None:
             report.error(
                 number, "created_date", BAD_TIMESTAMP % {"value": shown(stamp)}, ref
@@ -442,7 +442,7 @@ def _fraction_to_percent(value) -> Decimal | None:
     return (fraction * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _parse_timestamp(value) -> datetime | None:
+def parse_timestamp(value) -> datetime | None:
     """CVAT's timestamps: ISO 8601 (``2024-03-21T20:52:03.552000Z``) in the
     API, ``2024-03-21 20:50:27.594000+00:00`` in an export's meta."""
     if not isinstance(value, str) or len(value) > 60:
@@ -638,7 +638,7 @@ def cvat_job_rows(
 
 
 def _local_date(stamp, tz) -> date | None:
-    moment = _parse_timestamp(stamp)
+    moment = parse_timestamp(stamp)
     if moment is None:
         return None
     try:

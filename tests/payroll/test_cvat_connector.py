@@ -9,7 +9,7 @@ The answers are copies of CVAT's own test assets (cvat-ai/cvat,
 served newest first as CVAT's list views order them (``ordering = "-id"``).
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -18,6 +18,7 @@ from django.utils import translation
 
 from payroll.connectors.cvat import (
     CVAT_REFUSED_TOKEN,
+    CVAT_TOO_LARGE,
     CVAT_UNREACHABLE,
     CvatClient,
     CvatError,
@@ -228,3 +229,22 @@ def test_a_personal_access_token_is_sent_as_bearer(http):
         client = CvatClient(replay.base_url, TOKEN, http, scheme="Bearer")
         assert len(list(client.jobs())) == 6
         assert {a for _p, _q, a in replay.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_jobs_unchanged_since_the_last_sync_are_not_read_again(cvat, http):
+    """Since 2026-03-03 00:00 UTC only jobs 36 and 34 (and the skipped 33,
+    32, 31) changed: job 35's annotations are not asked for."""
+    client, _ = client_for(cvat, http)
+    since = datetime(2026, 3, 3, tzinfo=UTC)
+    pull = client.work(updated_since=since)
+    assert [j.job_id for j in pull.jobs] == [36, 34]
+    assert cvat.count("/api/jobs/35/annotations") == 0
+
+
+def test_an_answer_over_the_size_limit_is_refused(cvat, http):
+    client, _ = client_for(cvat, http, max_bytes=1000)
+    with pytest.raises(CvatError) as caught:
+        list(client.jobs())
+    assert str(caught.value) == str(
+        CVAT_TOO_LARGE % {"path": "/api/jobs", "max": "1,000 bytes"}
+    )
