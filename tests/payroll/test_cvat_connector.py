@@ -117,15 +117,15 @@ def test_a_503_is_retried_after_a_backoff(cvat, http):
 
 def test_a_timeout_is_retried(cvat, http):
     """The first answer comes after the client's timeout: it asks again."""
-    cvat.fault("/api/quality/reports", ("delay", 1.0))
-    client, waits = client_for(cvat, http, timeout=0.25, backoff=0.5)
+    cvat.fault("/api/quality/reports", ("delay", 2.5))
+    client, waits = client_for(cvat, http, timeout=1.0, backoff=0.5)
     assert len(client.quality_reports()) == 8
     assert waits == [0.5]
 
 
 def test_a_server_that_never_answers_in_time_is_a_clear_error(cvat, http):
-    cvat.fault("/api/jobs", ("delay", 0.6), ("delay", 0.6))
-    client, waits = client_for(cvat, http, timeout=0.15, retries=1)
+    cvat.fault("/api/jobs", ("delay", 1.5), ("delay", 1.5))
+    client, waits = client_for(cvat, http, timeout=0.5, retries=1)
     with pytest.raises(CvatError) as caught:
         list(client.jobs())
     assert str(caught.value) == str(
@@ -248,3 +248,21 @@ def test_an_answer_over_the_size_limit_is_refused(cvat, http):
     assert str(caught.value) == str(
         CVAT_TOO_LARGE % {"path": "/api/jobs", "max": "1,000 bytes"}
     )
+
+
+def test_a_jobs_quality_report_finds_the_work_pulled_for_it(world, cvat, http):
+    """Work and quality meet on the job id: after job 34's work is pulled, a
+    report of job 34 (shaped as report 13 of the list) sets the accuracy of
+    its record, and the record is the assignee's (worker2 → E1002)."""
+    client, _ = client_for(cvat, http)
+    report = ImportReport(format="cvat")
+    jobs = [j for j in client.work().jobs if j.job_id == 34]
+    import_cvat_jobs(jobs, world.project, world.box, report, dry_run=False)
+    assert report.ok, problems(report)
+    entry = next(r for r in client.quality_reports() if r["id"] == 13)
+    entry = entry | {"job_id": 34, "assignee": jobs[0].assignee}
+    report = ImportReport(format="cvat-quality")
+    import_cvat_reports([entry], world.project, report, dry_run=False)
+    assert report.ok, problems(report)
+    record = WorkRecord.objects.get(external_id="cvat-job-34")
+    assert (record.worker.employee_no, record.accuracy) == ("E1002", Decimal("95.83"))
