@@ -174,13 +174,23 @@ class _Plan:
 
 
 def import_cvat_reports(
-    reports: list, project: Project, report: ImportReport, *, dry_run: bool
+    reports: list,
+    project: Project,
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    source: str | None = None,
+    identities: dict[str, tuple[int, int]] | None = None,
 ) -> None:
     """Set the accuracy of each job's records from its newest report.
 
     ``reports`` as CVAT writes them (a file's entries, or the pages pulled by
-    the connector), in any order. All or nothing, like a file."""
-    identities = tool_identities(IdentityTool.CVAT, project.park_id)
+    the connector), in any order. All or nothing, like a file. ``source``
+    limits the records to one source (a connector's, where a park has two
+    CVAT servers whose job ids meet); ``identities`` replaces the park's
+    CVAT identities (a connector's own)."""
+    if identities is None:
+        identities = tool_identities(IdentityTool.CVAT, project.park_id)
     by_job: dict[str, list[_Plan]] = {}
     for number, entry in enumerate(reports, start=1):
         report.records += 1
@@ -201,7 +211,7 @@ def import_cvat_reports(
             continue
         plans.append(newest)
     plans.sort(key=lambda p: p.number)
-    _apply_accuracies(plans, project, report, dry_run=dry_run)
+    _apply_accuracies(plans, project, report, dry_run=dry_run, source=source)
 
 
 def _newest(plans: list[_Plan]) -> _Plan | None:
@@ -232,8 +242,8 @@ def _newest(plans: list[_Plan]) -> _Plan | None:
     return ordered[0]
 
 
-def _apply_accuracies(plans, project, report, *, dry_run):
-    records_by_job = _cvat_records(project, [p.job for p in plans])
+def _apply_accuracies(plans, project, report, *, dry_run, source=None):
+    records_by_job = _cvat_records(project, [p.job for p in plans], source)
     locked = {
         (month.year, month.month): status
         for month, status in PayPeriod.objects.filter(
@@ -456,7 +466,9 @@ def parse_timestamp(value) -> datetime | None:
     return moment
 
 
-def _cvat_records(project: Project, jobs: list[str]) -> dict[str, list[WorkRecord]]:
+def _cvat_records(
+    project: Project, jobs: list[str], source: str | None = None
+) -> dict[str, list[WorkRecord]]:
     """Records of ``project`` whose external id is ``cvat-job-<id>`` or
     ``cvat-job-<id>/<anything>`` (one record per job, or per job and day)."""
     found: dict[str, list[WorkRecord]] = {}
@@ -467,12 +479,10 @@ def _cvat_records(project: Project, jobs: list[str]) -> dict[str, list[WorkRecor
             query |= Q(external_id=f"{CVAT_PREFIX}{job}") | Q(
                 external_id__startswith=f"{CVAT_PREFIX}{job}/"
             )
-        for record in (
-            WorkRecord.objects.filter(project=project)
-            .filter(query)
-            .select_related("worker")
-            .order_by("id")
-        ):
+        records = WorkRecord.objects.filter(project=project)
+        if source is not None:
+            records = records.filter(source=source)
+        for record in records.filter(query).select_related("worker").order_by("id"):
             job = record.external_id[len(CVAT_PREFIX) :].split("/", 1)[0]
             found.setdefault(job, []).append(record)
     return found
@@ -583,13 +593,15 @@ def cvat_job_rows(
     report: ImportReport,
     *,
     skip_unmapped: bool = False,
+    identities: dict[str, tuple[int, int]] | None = None,
 ) -> Iterator[tuple]:
     """Staged records (the readers' shape, for :class:`Writer`) of jobs'
     work: one per job, external id ``cvat-job-<id>``, worker by the job's
     assignee (worker identities, tool ``cvat``), work date the park's date of
     the job's last change. An unmapped assignee is an error, or with
     ``skip_unmapped`` a warning and the job is left out."""
-    identities = tool_identities(IdentityTool.CVAT, lookups.park)
+    if identities is None:
+        identities = tool_identities(IdentityTool.CVAT, lookups.park)
     tz = ZoneInfo(lookups.park.time_zone)
     task_type_code = lookups.default_task_type.code if lookups.default_task_type else ""
     for number, job in enumerate(jobs, start=1):
@@ -655,18 +667,27 @@ def import_cvat_jobs(
     *,
     dry_run: bool,
     skip_unmapped: bool = False,
+    source: str = SOURCE,
+    identities: dict[str, tuple[int, int]] | None = None,
 ) -> None:
     """Write jobs' work as records of ``project``, all or nothing, idempotent
     on (park, ``cvat``, ``cvat-job-<id>``): a job imported before is skipped
     (``unchanged``), one whose units or date changed since is kept and
-    warned about (a correction of paid work is an adjustment)."""
+    warned about (a correction of paid work is an adjustment). ``source``
+    and ``identities``: a connector's own (see :func:`import_cvat_reports`)."""
     lookups = Lookups(project, task_type)
     with transaction.atomic():
-        writer = Writer(park_id=project.park_id, source=SOURCE, dry_run=dry_run)
+        writer = Writer(park_id=project.park_id, source=source, dry_run=dry_run)
         rows = [
             (seq, *row)
             for seq, row in enumerate(
-                cvat_job_rows(jobs, lookups, report, skip_unmapped=skip_unmapped),
+                cvat_job_rows(
+                    jobs,
+                    lookups,
+                    report,
+                    skip_unmapped=skip_unmapped,
+                    identities=identities,
+                ),
                 start=1,
             )
         ]

@@ -266,3 +266,31 @@ def test_a_jobs_quality_report_finds_the_work_pulled_for_it(world, cvat, http):
     assert report.ok, problems(report)
     record = WorkRecord.objects.get(external_id="cvat-job-34")
     assert (record.worker.employee_no, record.accuracy) == ("E1002", Decimal("95.83"))
+
+
+def test_two_cvat_servers_of_a_park_keep_their_jobs_apart(world, cvat, http):
+    """Job ids restart on each server: with a source per connector, job 34 of
+    two servers is two records, and a report of one server's job 34 sets
+    only that server's record."""
+    client, _ = client_for(cvat, http)
+    jobs = [j for j in client.work().jobs if j.job_id == 34]
+    for source in ("cvat:east", "cvat:west"):
+        report = ImportReport(format="cvat")
+        import_cvat_jobs(
+            jobs, world.project, world.box, report, dry_run=False, source=source
+        )
+        assert report.ok and report.created == 1, problems(report)
+    entry = next(r for r in client.quality_reports() if r["id"] == 13)
+    report = ImportReport(format="cvat-quality")
+    import_cvat_reports(
+        [entry | {"job_id": 34}],
+        world.project,
+        report,
+        dry_run=False,
+        source="cvat:west",
+    )
+    assert report.ok and report.updated == 1, problems(report)
+    assert dict(WorkRecord.objects.values_list("source", "accuracy")) == {
+        "cvat:east": None,
+        "cvat:west": Decimal("95.83"),
+    }
