@@ -294,3 +294,19 @@ def test_two_cvat_servers_of_a_park_keep_their_jobs_apart(world, cvat, http):
         "cvat:east": None,
         "cvat:west": Decimal("95.83"),
     }
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>502 Bad Gateway</html>", b"[" * 100 + b"]" * 100, b"\xff\xfe"]
+)
+def test_an_answer_that_is_not_cvats_json_is_a_clear_error(http, body):
+    """A proxy's HTML page, JSON nested deeper than any CVAT answer, bytes
+    that are not UTF-8: a CvatError naming the path, never a crash."""
+
+    def answer(request):
+        return httpx.Response(200, content=body)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as fake:
+        client = CvatClient("https://cvat.park.example", TOKEN, fake)
+        with pytest.raises(CvatError, match="/api/jobs/9/annotations"):
+            client.annotations(9)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from payroll.imports import ImportFileError, ImportReport
 from payroll.imports.cvat import (
@@ -256,3 +258,25 @@ def test_jobs_of_the_api_import_all_or_nothing(world):
     )
     assert report.ok and report.created == 1 and report.warning_count == 1
     assert WorkRecord.objects.get().external_id == "cvat-job-35"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda cut, junk: XML[:cut] + junk,
+            st.integers(min_value=0, max_value=len(XML)),
+            st.binary(max_size=20),
+        ),
+    )
+)
+def test_any_bytes_read_as_work_or_a_file_error(data):
+    """Whatever the bytes (a cut export, junk), the reader answers the work
+    of a job or an ImportFileError with a message: never another exception."""
+    try:
+        job = read_cvat_xml(io.BytesIO(data))
+    except ImportFileError as exc:
+        assert str(exc)
+    else:
+        assert job.job_id == 35 and job.units >= 0
