@@ -16,10 +16,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from payroll import imports
 from payroll.imports import ImportFileError, ImportReport
 from payroll.imports.cvat import (
     TRACKS_AS_FRAMES,
@@ -280,3 +282,40 @@ def test_any_bytes_read_as_work_or_a_file_error(data):
         assert str(exc)
     else:
         assert job.job_id == 35 and job.units >= 0
+
+
+# Through the file imports (upload and import_work)
+
+offered = pytest.mark.skipif(
+    "cvat-xml" not in imports.FORMATS,
+    reason="import_work does not offer the cvat-xml format",
+)
+
+
+@offered
+def test_import_work_reads_a_job_export(world):
+    """``import_work --format cvat-xml``: the same record, the same report,
+    all or nothing; the command line says what it created."""
+    report = world.run(XML, fmt="cvat-xml", task_type=world.box)
+    assert report.ok and report.created == 1, problems(report)
+    bad = world.run(XML.replace(b"<id>35</id>", b"<id>x</id>"), fmt="cvat-xml")
+    assert [(p.row, p.field) for p in bad.errors] == [(None, "file")]
+    assert WorkRecord.objects.count() == 1
+
+
+@offered
+def test_the_command_imports_a_job_export(world, tmp_path, capsys):
+    path = tmp_path / "job_35.xml"
+    path.write_bytes(XML)
+    call_command(
+        "import_work",
+        str(path),
+        "--format",
+        "cvat-xml",
+        "--project",
+        "drive-2d",
+        "--task-type",
+        "box",
+    )
+    assert "1" in capsys.readouterr().out
+    assert WorkRecord.objects.get().external_id == "cvat-job-35"
