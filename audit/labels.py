@@ -22,6 +22,7 @@ VERBS = {
     "create": pgettext_lazy("audit", "created"),
     "delete": pgettext_lazy("audit", "deleted"),
     "import": pgettext_lazy("audit", "imported"),
+    "issue": pgettext_lazy("audit", "issued"),
     "paid": pgettext_lazy("audit", "marked paid"),
     "password_set": pgettext_lazy("audit", "password set"),
     "pdf": pgettext_lazy("audit", "PDF made"),
@@ -38,6 +39,7 @@ OBJECTS = {
     "work_record": _("work record"),
     "integration": _("integration"),
     "identity": _("annotator mapping"),
+    "certificate": _("income certificate"),
 }
 KEYS = {
     "gross": _("gross pay"),
@@ -49,6 +51,12 @@ KEYS = {
     "worker": _("worker"),
     "rendered": _("files made"),
     "records": _("records"),
+    "from": _("from (month)"),
+    "to": _("to (month)"),
+    "months": _("months"),
+    "total_gross": _("total gross pay"),
+    "total_net": _("total net pay"),
+    "reason": _("reason"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 

@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
+from payroll import certificate_views
 from payroll import views as payroll_views
 from reports import views as reports_views
 from workforce import two_factor_views
@@ -18,6 +19,7 @@ worker_patterns = [
     path("hours/", workforce_views.worker_sessions, name="sessions"),
     path("hours/<int:pk>/", workforce_views.worker_session_edit, name="session_edit"),
     path("payslips/", payroll_views.my_payslips, name="payslips"),
+    path("certificates/", certificate_views.my_certificates, name="certificates"),
     path("training/", reports_views.worker_training, name="training"),
 ]
 
@@ -51,6 +53,12 @@ park_patterns = [
     ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
+    path("certificates/", certificate_views.park_certificates, name="certificates"),
+    path(
+        "certificates/<int:pk>/revoke/",
+        certificate_views.park_certificate_revoke,
+        name="certificate_revoke",
+    ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
     path("training.pdf", reports_views.park_training_pdf, name="training_pdf"),
@@ -65,6 +73,14 @@ urlpatterns = [
     path("county/", include("reports.county_urls")),
     path("payslips/<str:number>/", payroll_views.payslip_detail, name="payslip"),
     path("payslips/<str:number>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
+    path(
+        "certificates/<int:pk>/pdf/",
+        certificate_views.certificate_pdf,
+        name="certificate_pdf",
+    ),
+    # Public: the address a certificate's QR code holds (no login).
+    path("verify/", certificate_views.verify, name="verify"),
+    path("verify/<str:code>/", certificate_views.verify, name="verify_code"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", two_factor_views.setup, name="two_factor"),
