@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
-from payroll import certificate_views
+from payroll import annual_views, certificate_views
 from payroll import views as payroll_views
 from reports import views as reports_views
 from workforce import two_factor_views
@@ -21,6 +21,8 @@ worker_patterns = [
     path("payslips/", payroll_views.my_payslips, name="payslips"),
     path("certificates/", certificate_views.my_certificates, name="certificates"),
     path("training/", reports_views.worker_training, name="training"),
+    path("annual/", annual_views.my_annual, name="annual"),
+    path("annual/<int:year>.pdf", annual_views.my_annual_pdf, name="annual_pdf"),
 ]
 
 park_patterns = [
@@ -58,6 +60,12 @@ park_patterns = [
         "certificates/<int:pk>/revoke/",
         certificate_views.park_certificate_revoke,
         name="certificate_revoke",
+    ),
+    path("annual/", annual_views.park_annual, name="annual"),
+    path(
+        "workers/<int:pk>/annual/<int:year>.pdf",
+        annual_views.park_annual_pdf,
+        name="annual_pdf",
     ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
