@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 VERBS = {
     "add": pgettext_lazy("audit", "added"),
     "approve": pgettext_lazy("audit", "approved"),
+    "bank_layout": pgettext_lazy("audit", "bank file layout chosen"),
     "calculate": pgettext_lazy("audit", "calculation started"),
     "calculated": pgettext_lazy("audit", "calculated"),
     "change": pgettext_lazy("audit", "changed"),
@@ -57,6 +58,7 @@ KEYS = {
     "total_gross": _("total gross pay"),
     "total_net": _("total net pay"),
     "reason": _("reason"),
+    "bank_layout": _("bank file layout"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 

@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
-from payroll import annual_views, certificate_views
+from payroll import annual_views, bank_layout_views, certificate_views
 from payroll import views as payroll_views
 from reports import views as reports_views
 from workforce import two_factor_views
@@ -55,6 +55,7 @@ park_patterns = [
     ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
+    path("bank-layout/", bank_layout_views.bank_layout, name="bank_layout"),
     path("certificates/", certificate_views.park_certificates, name="certificates"),
     path(
         "certificates/<int:pk>/revoke/",

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from payroll import bank_layouts
 from workforce import bounds
 from workforce.models import Park, SkillLevel, Worker
 
@@ -803,3 +804,33 @@ class IncomeCertificate(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class ParkPaymentSettings(models.Model):
+    """How a park's payments go out: the column layout of its bank batch
+    payment file (``payroll.bank_layouts``), chosen by its director."""
+
+    park = models.OneToOneField(
+        Park, on_delete=models.CASCADE, related_name="payment_settings"
+    )
+    bank_layout = models.CharField(
+        _("bank file layout"),
+        max_length=20,
+        choices=bank_layouts.LAYOUT_CHOICES,
+        default=bank_layouts.DEFAULT_LAYOUT,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
+
+    def __str__(self):
+        return f"{self.park.code} {self.bank_layout}"
