@@ -16,6 +16,9 @@ from django.utils.translation import pgettext_lazy
 VERBS = {
     "add": pgettext_lazy("audit", "added"),
     "approve": pgettext_lazy("audit", "approved"),
+    "confirm": pgettext_lazy("audit", "confirmed"),
+    "reject": pgettext_lazy("audit", "rejected"),
+    "submit": pgettext_lazy("audit", "entered"),
     "bank_layout": pgettext_lazy("audit", "bank file layout chosen"),
     "calculate": pgettext_lazy("audit", "calculation started"),
     "calculated": pgettext_lazy("audit", "calculated"),
@@ -41,6 +44,7 @@ OBJECTS = {
     "integration": _("integration"),
     "identity": _("annotator mapping"),
     "certificate": _("income certificate"),
+    "identity_change": _("identity data change"),
 }
 KEYS = {
     "gross": _("gross pay"),
@@ -59,6 +63,9 @@ KEYS = {
     "total_net": _("total net pay"),
     "reason": _("reason"),
     "bank_layout": _("bank file layout"),
+    "fields": _("fields"),
+    "changed": _("changed"),
+    "replaced": _("replaced"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 

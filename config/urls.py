@@ -11,7 +11,7 @@ from config.api_docs import staff_only_unless_public
 from payroll import annual_views, bank_layout_views, certificate_views
 from payroll import views as payroll_views
 from reports import views as reports_views
-from workforce import two_factor_views
+from workforce import identity_views, two_factor_views
 from workforce import views as workforce_views
 
 worker_patterns = [
@@ -21,6 +21,7 @@ worker_patterns = [
     path("payslips/", payroll_views.my_payslips, name="payslips"),
     path("certificates/", certificate_views.my_certificates, name="certificates"),
     path("training/", reports_views.worker_training, name="training"),
+    path("profile/", identity_views.my_profile, name="profile"),
     path("annual/", annual_views.my_annual, name="annual"),
     path("annual/<int:year>.pdf", annual_views.my_annual_pdf, name="annual_pdf"),
 ]
@@ -67,6 +68,12 @@ park_patterns = [
         "workers/<int:pk>/annual/<int:year>.pdf",
         annual_views.park_annual_pdf,
         name="annual_pdf",
+    ),
+    path("identity-changes/", identity_views.identity_changes, name="identity_changes"),
+    path(
+        "identity-changes/<int:pk>/<slug:decision>/",
+        identity_views.identity_change_decide,
+        name="identity_change_decide",
     ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
