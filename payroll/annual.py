@@ -1,4 +1,4 @@
-"""The annual summary of one worker's year (年度汇算): month by month the
+"""R17.4: the annual summary of one worker's year (年度汇算): month by month the
 figures the annual income tax reconciliation asks for, read from the payslips
 of approved or paid months and the R11 inputs they were calculated with.
 
