@@ -426,3 +426,24 @@ def test_the_qr_code_holds_the_verification_address(world):
 )
 def test_names_are_masked(name, masked):
     assert certificates.mask_name(name) == masked
+
+
+def test_the_park_page_costs_the_same_queries_for_more_certificates(world):
+    """No query per certificate on the staff list."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _p, director, officer, ming, other = world
+    client = login(officer)
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/park/certificates/").status_code == 200
+        return len(queries)
+
+    issue(ming)
+    few = cost()
+    for worker in (ming, other, other):
+        cert = issue(worker, actor=officer)
+    certificates.certificate_revoke(certificate=cert, actor=director, reason="x")
+    assert cost() == few
