@@ -11,6 +11,8 @@ trail records who entered, confirmed or rejected which fields, never a value.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +51,10 @@ def _may_decide(actor, worker: Worker) -> bool:
 def _checked(worker: Worker, values: dict) -> dict:
     """The entered values normalised, or a ValidationError by field."""
     cleaned = {
-        "resident_id": identity.normalize_resident_id(values.get("resident_id")),
+        # Typed in groups on a phone: the spaces go.
+        "resident_id": identity.normalize_resident_id(
+            re.sub(r"\s", "", values.get("resident_id") or "")
+        ),
         "bank_name": (values.get("bank_name") or "").strip(),
         "bank_account": identity.normalize_account(values.get("bank_account")),
         "account_holder": (values.get("account_holder") or "").strip(),

@@ -36,7 +36,7 @@ class BlankInput(forms.TextInput):
 class IdentityForm(forms.Form):
     resident_id = forms.CharField(
         label=gettext_lazy("Resident ID number"),
-        max_length=18,
+        max_length=24,  # 18 characters, perhaps typed in groups
         required=False,
         widget=BlankInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )

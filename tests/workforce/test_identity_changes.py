@@ -232,3 +232,11 @@ def test_entries_are_encrypted_and_re_encrypted(people):
         assert raw(change, "resident_id") != before
     with override_settings(FIELD_ENCRYPTION_KEYS=new):
         assert IdentityChange.objects.get(pk=change.pk).resident_id == NEW_ID
+
+
+def test_an_id_typed_in_groups_is_accepted(people):
+    _park, _d, _o, worker = people
+    spaced = f"{NEW_ID[:6]} {NEW_ID[6:14]} {NEW_ID[14:]}".lower()
+    response = login(worker.user).post("/me/profile/", {"resident_id": spaced})
+    assert response.status_code == 302
+    assert IdentityChange.objects.get().resident_id == NEW_ID
