@@ -37,7 +37,7 @@ COLUMNS = [
     ("累计社保", "YTD soc. ins.", "ytd_social_insurance"),
     ("累计减除费用", "YTD basic ded.", "ytd_basic"),
     ("累计专项附加", "YTD special", "ytd_special"),
-    ("累计应纳税所得额", "YTD taxable", "ytd_taxable"),
+    ("累计应纳税所得", "YTD taxable", "ytd_taxable"),
     ("累计已扣缴", "YTD tax", "ytd_tax"),
 ]
 TOTALLED = {
@@ -96,7 +96,7 @@ def render_annual(summary: AnnualSummary, *, park_name: str) -> bytes:
     pen.text(MARGIN + 3, y - 21, "Month", size=7, color=GREY)
     for n, (zh, en, _attr) in enumerate(COLUMNS):
         x = MARGIN + month_width + (n + 1) * col - 3
-        pen.text(x, y - 11, zh, size=7.5, color=GREY, align="right")
+        pen.text(x, y - 11, zh, size=6.5, color=GREY, align="right")
         pen.text(x, y - 21, en, size=7, color=GREY, align="right")
     y -= 26
     for row in summary.months:
