@@ -3,16 +3,19 @@
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from payroll.bank_layouts import DEFAULT_LAYOUT, LAYOUTS, BankLayout
+from payroll.integrations import has_park_role
 from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
     Client,
+    ParkPaymentSettings,
     Project,
     QualityTier,
     RateCard,
@@ -285,3 +288,44 @@ def work_record_delete(*, record: WorkRecord, actor) -> None:
         },
     )
     record.delete()
+
+
+BANK_LAYOUT_DIRECTOR_ONLY = _("Only the park's director can choose the bank layout.")
+UNKNOWN_BANK_LAYOUT = _("Choose one of the bank file layouts.")
+
+
+def bank_layout_of(park: Park) -> BankLayout:
+    """R17.2: the park's bank batch layout, the standard one unless chosen."""
+    code = (
+        ParkPaymentSettings.objects.filter(park=park)
+        .values_list("bank_layout", flat=True)
+        .first()
+    )
+    return LAYOUTS.get(code or DEFAULT_LAYOUT, LAYOUTS[DEFAULT_LAYOUT])
+
+
+@transaction.atomic
+def bank_layout_set(*, park: Park, layout: str, actor) -> ParkPaymentSettings:
+    """The director chooses the park's bank batch layout; audited."""
+    if actor is not None and not has_park_role(actor, park.id, {"director"}):
+        raise PermissionDenied(BANK_LAYOUT_DIRECTOR_ONLY)
+    if layout not in LAYOUTS:
+        raise ValidationError({"bank_layout": UNKNOWN_BANK_LAYOUT})
+    current, _created = ParkPaymentSettings.objects.select_for_update().get_or_create(
+        park=park
+    )
+    before = current.bank_layout
+    current.bank_layout = layout
+    current.updated_by = actor if getattr(actor, "pk", None) else None
+    current.full_clean()
+    current.save()
+    if before != layout or _created:
+        audit_record(
+            actor=actor,
+            park=park,
+            action="park.bank_layout",
+            obj=current,
+            before={"bank_layout": before},
+            after={"bank_layout": layout},
+        )
+    return current
