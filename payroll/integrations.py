@@ -212,13 +212,20 @@ def integration_revoke(*, integration, actor):
 
 @transaction.atomic
 def worker_identity_create(
-    *, worker: Worker, tool: str, external_user: str, actor=None
+    *, worker: Worker, tool: str, external_user: str, actor=None, connector=None
 ) -> WorkerIdentity:
+    """Map a tool user to ``worker``: in the park's own namespace, or on one
+    ``connector``'s server (its user ids are its own)."""
     require_park_role(actor, worker.park_id, PAY_STAFF, PAY_STAFF_ONLY)
     key = normalise_external_user(external_user)
+    if connector is not None:
+        tool = connector.tool
     taken = (
         WorkerIdentity.objects.filter(
-            park_id=worker.park_id, tool=tool, external_user=key
+            park_id=worker.park_id,
+            tool=tool,
+            external_user=key,
+            connector=connector,
         )
         .select_related("worker")
         .first()
@@ -234,6 +241,7 @@ def worker_identity_create(
     identity = WorkerIdentity(
         worker=worker,
         tool=tool,
+        connector=connector,
         external_user=key,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
