@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
+from payroll import connector_views
 from payroll import views as payroll_views
 from reports import views as reports_views
 from workforce import two_factor_views
@@ -51,6 +52,18 @@ park_patterns = [
     ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
+    path("connectors/", connector_views.connectors, name="connectors"),
+    path("connectors/<int:pk>/", connector_views.connector_detail, name="connector"),
+    path(
+        "connectors/<int:pk>/sync/",
+        connector_views.connector_sync_now,
+        name="connector_sync",
+    ),
+    path(
+        "connectors/<int:pk>/status/",
+        connector_views.connector_status,
+        name="connector_status",
+    ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
     path("training.pdf", reports_views.park_training_pdf, name="training_pdf"),
@@ -81,6 +94,11 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payroll.api.urls")),
+    path(
+        "hooks/connectors/<int:pk>/<str:secret>/",
+        connector_views.connector_webhook,
+        name="connector_webhook",
+    ),
     path(
         "api/schema/",
         staff_only_unless_public(SpectacularAPIView.as_view()),
