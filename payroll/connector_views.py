@@ -154,6 +154,13 @@ def connector_detail(request, pk: int):
         messages.success(request, _("Project mapping removed."))
         return redirect(_url(connector))
     syncs = list(ConnectorSync.objects.filter(connector=connector)[:HISTORY])
+    triggers = {
+        "schedule": _("schedule"),
+        "manual": _("Sync now"),
+        "webhook": _("webhook"),
+    }
+    for sync in syncs:
+        sync.trigger_label = triggers.get(sync.trigger, sync.trigger)
     hook = request.build_absolute_uri(
         reverse("connector_webhook", args=[connector.pk, connector.webhook_secret])
     )

@@ -23,7 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
-from payroll.models import ApiKey, Project, WorkerIdentity, normalise_external_user
+from payroll.models import (
+    ApiKey,
+    Connector,
+    Project,
+    WorkerIdentity,
+    normalise_external_user,
+)
 from workforce.models import Park, StaffAssignment, Worker
 from workforce.selectors import user_park_ids, user_roles
 
@@ -273,3 +279,12 @@ def worker_identity_delete(*, identity: WorkerIdentity, actor=None) -> None:
         },
     )
     identity.delete()
+
+
+def connector_list(*, user) -> QuerySet:
+    """The connectors of the parks whose pay the user manages."""
+    if getattr(user, "is_superuser", False):
+        return Connector.objects.all()
+    if not user_roles(user) & PAY_STAFF:
+        return Connector.objects.none()
+    return Connector.objects.filter(park_id__in=user_park_ids(user))

@@ -17,6 +17,7 @@ personal access token (a JWT refresh token), exchanged at
 from __future__ import annotations
 
 import httpx
+from django.utils.translation import gettext as _
 
 from payroll.connectors.base import (
     TOOL_BAD_ANSWER,
@@ -67,7 +68,7 @@ class LabelStudioClient:
     def pages(self, mapping, *, task_ids=None):
         if task_ids:
             tasks = [
-                self._get(f"/api/tasks/{int(t)}/", what="a task") for t in task_ids
+                self._get(f"/api/tasks/{int(t)}/", what=_("a task")) for t in task_ids
             ]
             yield Page(items=tasks, done=len(tasks), total=len(tasks))
             return
@@ -81,7 +82,7 @@ class LabelStudioClient:
                     "page_size": self.page_size,
                     "fields": "all",
                 },
-                what="the task list",
+                what=_("the task list"),
                 missing_ok=page > 1,
             )
             if answer is None:  # Label Studio answers 404 past the last page

@@ -28,7 +28,6 @@ CONNECTOR_SYNC = "payroll.connector_sync"
 TOKEN_REQUIRED = _("Enter the access token of the tool server.")
 PROJECT_OF_PARK = _("Choose a project of this park.")
 NAME_TAKEN = _("The park has a connector of that name already.")
-MAPPING_TAKEN = _("Tool project %(id)s is mapped already.")
 DIRECTOR_ONLY = _("Only the park's director or payroll officer manages connectors.")
 
 

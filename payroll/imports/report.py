@@ -73,7 +73,6 @@ DELETED_USER = _(
     "The annotation has no annotator (completed_by is empty: the Label Studio "
     "user was deleted)."
 )
-SKIPPED_UNMATCHED = _("Skipped: %(reason)s")
 ONLY_PREDICTIONS = _(
     "Only pre-annotations accepted unchanged, which this project does not pay."
 )
