@@ -20,7 +20,11 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
 from payroll.connectors.base import ToolError, client_for
-from payroll.corrections import record_figures, work_record_correct
+from payroll.corrections import (
+    record_figures,
+    work_record_correct,
+    work_record_void,
+)
 from payroll.earnings import earnings_changed_in_park
 from payroll.imports.labelstudio import REJECTED_ACCURACY
 from payroll.imports.lookups import Lookups
@@ -40,6 +44,10 @@ SOURCE = {"label_studio": "labelstudio", "cvat": "cvat"}
 KEPT = 200
 
 CHANGED_REASON = _("Changed in %(tool)s after it was imported (annotation %(id)s).")
+NOT_PAID_NOW = _(
+    "Cancelled or made ground truth in %(tool)s after it was imported "
+    "(annotation %(id)s)."
+)
 OTHER_OWNER = _(
     "%(id)s was imported before for another worker or project; left as it was."
 )
@@ -111,10 +119,12 @@ def _sync_project(sync, client, mapping, problems, task_ids):
         rows = list(
             client.rows(page.items, lookups=lookups, report=report, mapping=mapping)
         )
+        source = SOURCE[mapping.connector.kind]
         with transaction.atomic():
             created, unchanged, corrected = _write(
-                rows, mapping, report, source=SOURCE[mapping.connector.kind], tool=tool
+                rows, mapping, report, source=source, tool=tool
             )
+            corrected += _void_unpaid(report.unpaid_ids, mapping, source, tool)
         sync.done = page.done
         sync.total = page.total
         sync.read += report.records
@@ -198,6 +208,28 @@ def _write(rows, mapping, report, *, source, tool):
             continue
         corrected += 1
     return len(new), unchanged, corrected
+
+
+def _void_unpaid(external_ids, mapping, source, tool) -> int:
+    """Void the records of annotations paid before and now cancelled or
+    marked ground truth: deleted in an open month, a void correction booked
+    in the next open month once approved (R13.5)."""
+    if not external_ids:
+        return 0
+    voided = 0
+    for record in WorkRecord.objects.filter(
+        park_id=mapping.project.park_id, source=source, external_id__in=external_ids
+    ).prefetch_related("corrections"):
+        if record_figures(record)[2]:
+            continue  # voided already
+        work_record_void(
+            record=record,
+            actor=None,
+            reason=_gettext(NOT_PAID_NOW)
+            % {"tool": tool, "id": record.external_id.split(":", 1)[-1]},
+        )
+        voided += 1
+    return voided
 
 
 def _review_accuracy(current, pulled):

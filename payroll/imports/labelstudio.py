@@ -24,6 +24,7 @@ from payroll.imports.report import (
     DELETED_USER,
     FILE_EMPTY,
     MALFORMED_JSON,
+    MAX_LISTED,
     NO_ANNOTATIONS,
     NO_ID,
     NO_TIMESTAMP,
@@ -232,14 +233,22 @@ def labelstudio_task_rows(
             ref = f"{task_ref}, annotation {shown(annotation.get('id', '?'))}"
             if annotation.get("was_cancelled"):
                 report.cancelled += 1
+                _unpaid(report, namespace, annotation)
                 continue
             if annotation.get("ground_truth") is True:
                 # A reviewer's reference answer, not work to pay.
                 report.ground_truth += 1
+                _unpaid(report, namespace, annotation)
                 continue
             staged = _labelstudio_record(context, number, ref, annotation)
             if staged is not None:
                 yield staged
+
+
+def _unpaid(report, namespace, annotation) -> None:
+    annotation_id = _positive_id(annotation.get("id"))
+    if annotation_id is not None and len(report.unpaid_ids) < MAX_LISTED:
+        report.unpaid_ids.append(f"{namespace}:{annotation_id}")
 
 
 def is_rejected(annotation: dict) -> bool:

@@ -147,6 +147,9 @@ class ImportReport:
     ground_truth: int = 0
     rejected: int = 0
     predicted_units: int = 0
+    # External ids of annotations read but not paid (cancelled, ground truth):
+    # a pull voids a record it had paid for one of them (not in as_dict()).
+    unpaid_ids: list[str] = field(default_factory=list, repr=False)
     # With "skip what cannot be matched": records left out, and why.
     skip_unmatched: bool = False
     skipped_count: int = 0
@@ -185,6 +188,7 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data.pop("unpaid_ids")
         data["ok"] = self.ok
         return data
 

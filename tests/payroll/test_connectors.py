@@ -340,3 +340,24 @@ def test_retry_policy_gives_up_on_client_errors_at_once(world):
             transport=httpx.MockTransport(lambda r: httpx.Response(403)),
             retry=RetryPolicy(sleep=lambda s: None),
         )._get("/api/tasks/", what="the task list")
+
+
+def test_paid_annotation_cancelled_later_is_voided(world):
+    """An annotation paid, then cancelled in the tool: in an open month the
+    record goes; once the month is approved a void correction is booked."""
+    fake = FakeLabelStudio([task(1, annotation(11)), task(2, annotation(12))])
+    pull(world, fake)
+    fake.tasks = [task(1, annotation(11, was_cancelled=True))]
+    assert pull(world, fake).corrected == 1
+    ns = world.connector.namespace
+    assert list(WorkRecord.objects.values_list("external_id", flat=True)) == [
+        f"{ns}:12"
+    ]
+    park_close_through(park=world.park, day=date(2026, 3, 31))
+    fake.tasks = [task(2, annotation(12, ground_truth=True))]
+    assert pull(world, fake).corrected == 1
+    assert WorkRecord.objects.get().external_id == f"{ns}:12"  # never edited
+    assert list(WorkCorrection.objects.values_list("kind", "new_units")) == [
+        ("void", 0)
+    ]
+    assert pull(world, fake).corrected == 0
