@@ -99,6 +99,13 @@ urlpatterns = [
         connector_views.connector_webhook,
         name="connector_webhook",
     ),
+    # The secret in an X-ParkPay-Secret header instead of the path.
+    path(
+        "hooks/connectors/<int:pk>/",
+        connector_views.connector_webhook,
+        {"secret": ""},
+        name="connector_webhook_header",
+    ),
     path(
         "api/schema/",
         staff_only_unless_public(SpectacularAPIView.as_view()),

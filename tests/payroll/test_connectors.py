@@ -361,3 +361,54 @@ def test_paid_annotation_cancelled_later_is_voided(world):
         ("void", 0)
     ]
     assert pull(world, fake).corrected == 0
+
+
+def test_connector_page_queries_stay_bounded(world, django_assert_max_num_queries):
+    """Ten pulls and many skipped annotations cost the page no more queries."""
+    from django.test import Client
+
+    for _ in range(3):
+        pull(world, FakeLabelStudio(tasks()))
+    director = make_user("director", park=world.park)
+    web = Client()
+    web.force_login(director)
+    url = f"/park/connectors/{world.connector.pk}/"
+    web.get(url)
+    with django_assert_max_num_queries(20):
+        assert web.get(url).status_code == 200
+
+
+def test_review_webhook_names_its_annotation_task(
+    world, django_capture_on_commit_callbacks
+):
+    """REVIEW_CREATED carries the reviewed annotation (with its task)."""
+    from django.test import Client
+
+    body = {
+        "action": "REVIEW_CREATED",
+        "project": {"id": 3},
+        "review": {
+            "id": 5,
+            "accepted": False,
+            "annotation": annotation(16) | {"task": 5},
+        },
+    }
+    with django_capture_on_commit_callbacks() as queued:
+        answer = Client().post(
+            f"/hooks/connectors/{world.connector.pk}/",
+            body,
+            content_type="application/json",
+            headers={"X-ParkPay-Secret": "s3cret-webhook-value"},
+        )
+    assert answer.status_code == 202 and len(queued) == 1
+    assert (
+        queued
+        and Client()
+        .post(
+            f"/hooks/connectors/{world.connector.pk}/",
+            body,
+            content_type="application/json",
+        )
+        .status_code
+        == 404
+    )
