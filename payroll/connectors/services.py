@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
@@ -28,6 +30,7 @@ CONNECTOR_SYNC = "payroll.connector_sync"
 TOKEN_REQUIRED = _("Enter the access token of the tool server.")
 PROJECT_OF_PARK = _("Choose a project of this park.")
 NAME_TAKEN = _("The park has a connector of that name already.")
+ALREADY_RUNNING = _("A pull of this connector is already running.")
 DIRECTOR_ONLY = _("Only the park's director or payroll officer manages connectors.")
 
 
@@ -155,13 +158,19 @@ def connector_sync_request(
     by a button press; a webhook's pull of one task always goes."""
     require_park_role(actor, connector.park_id, PAY_STAFF, DIRECTOR_ONLY)
     if trigger == "manual" and connector_running(connector=connector):
-        raise ValidationError(_("A pull of this connector is already running."))
+        raise ValidationError(ALREADY_RUNNING)
     enqueue_on_commit(CONNECTOR_SYNC, connector.pk, trigger, tool_project, task_ids)
+
+
+# A pull still "running" after this long was cut off (a worker lost).
+STALE_AFTER = timedelta(minutes=30)
 
 
 def connector_running(*, connector: Connector) -> bool:
     return ConnectorSync.objects.filter(
-        connector=connector, status=SyncStatus.RUNNING
+        connector=connector,
+        status=SyncStatus.RUNNING,
+        started_at__gt=timezone.now() - STALE_AFTER,
     ).exists()
 
 
@@ -169,8 +178,12 @@ def webhook_connector(*, connector_id: int, secret: str) -> Connector | None:
     """The connector whose webhook secret is ``secret`` (compared in constant
     time), or None: an unknown id and a wrong secret look the same."""
     connector = Connector.objects.filter(pk=connector_id).first()
-    expected = connector.webhook_secret if connector is not None else ""
-    given = (secret or "").encode()
-    if not hmac.compare_digest((expected or "-").encode(), given or b"x"):
+    expected = (connector.webhook_secret if connector is not None else "") or ""
+    # Compared even when there is nothing to compare with, so that the time
+    # taken tells nothing; an empty secret never matches.
+    same = hmac.compare_digest(
+        (expected or secrets.token_urlsafe(24)).encode(), (secret or "").encode()
+    )
+    if not (same and expected and connector.enabled):
         return None
-    return connector if connector is not None and connector.enabled else None
+    return connector

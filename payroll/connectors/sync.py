@@ -52,7 +52,6 @@ OTHER_OWNER = _(
     "%(id)s was imported before for another worker or project; left as it was."
 )
 NO_PROJECTS = _("The connector maps no tool project yet: add one.")
-ALREADY_RUNNING = _("A pull of this connector is already running.")
 
 
 def connector_sync(

@@ -17,9 +17,11 @@ from datetime import date
 import httpx
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from payroll.connectors.base import RetryPolicy, ToolError
 from payroll.connectors.labelstudio import LabelStudioClient
+from payroll.connectors.services import ALREADY_RUNNING
 from payroll.connectors.sync import connector_sync
 from payroll.integrations import worker_identity_create
 from payroll.models import (
@@ -412,3 +414,20 @@ def test_review_webhook_names_its_annotation_task(
         .status_code
         == 404
     )
+
+
+def test_sync_now_queues_one_pull(world, django_capture_on_commit_callbacks):
+    """ "Sync now" queues a pull; pressed again while one runs, it says so."""
+    from django.test import Client
+
+    web = Client()
+    web.force_login(make_user("director", park=world.park))
+    url = f"/park/connectors/{world.connector.pk}/sync/"
+    with django_capture_on_commit_callbacks() as queued:
+        assert web.post(url).status_code == 302
+    assert len(queued) == 1
+    ConnectorSync.objects.create(connector=world.connector, status="running")
+    with django_capture_on_commit_callbacks() as queued:
+        page = web.post(url, follow=True).content.decode()
+    with translation.override("zh-hans"):  # the page's language
+        assert not queued and str(ALREADY_RUNNING) in page
