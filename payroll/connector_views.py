@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payroll.connectors import services
+from payroll.integrations import worker_identity_create
 from payroll.models import (
     ConnectorKind,
     ConnectorProject,
@@ -24,8 +25,10 @@ from payroll.models import (
     Project,
     TaskType,
     UnitRuleChoice,
+    WorkerIdentity,
 )
 from workforce.access import role_required, staff_park
+from workforce.models import Worker
 
 # The Label Studio webhook actions that start a pull of what they name.
 WEBHOOK_ACTIONS = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "REVIEW_CREATED"}
@@ -68,6 +71,17 @@ class MappingForm(forms.Form):
     def __init__(self, *args, park=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = Project.objects.filter(park=park)
+
+
+class IdentityForm(forms.Form):
+    external_user = forms.CharField(
+        max_length=254, label=gettext_lazy("User id or e-mail in the tool")
+    )
+    employee_no = forms.CharField(max_length=20, label=gettext_lazy("Employee number"))
+
+
+UNKNOWN_EMPLOYEE = gettext_lazy("No worker of this park has that employee number.")
+IDENTITIES_SHOWN = 200
 
 
 def _errors(form, exc: ValidationError) -> None:
@@ -146,6 +160,27 @@ def connector_detail(request, pk: int):
         else:
             messages.success(request, _("Project mapping saved."))
             return redirect(_url(connector))
+    identity_form = IdentityForm(request.POST if what == "identity" else None)
+    if what == "identity" and identity_form.is_valid():
+        worker = Worker.objects.filter(
+            park=park, employee_no=identity_form.cleaned_data["employee_no"].strip()
+        ).first()
+        if worker is None:
+            identity_form.add_error("employee_no", UNKNOWN_EMPLOYEE)
+        else:
+            try:
+                worker_identity_create(
+                    worker=worker,
+                    tool=connector.tool,
+                    external_user=identity_form.cleaned_data["external_user"],
+                    actor=request.user,
+                    connector=connector,
+                )
+            except ValidationError as exc:
+                _errors(identity_form, exc)
+            else:
+                messages.success(request, _("Annotator mapped."))
+                return redirect(_url(connector))
     if what == "unmap":
         mapping = get_object_or_404(
             ConnectorProject, connector=connector, pk=request.POST.get("mapping")
@@ -175,6 +210,13 @@ def connector_detail(request, pk: int):
             "mappings": ConnectorProject.objects.filter(
                 connector=connector
             ).select_related("project", "task_type"),
+            "identity_form": identity_form,
+            "identities": WorkerIdentity.objects.filter(connector=connector)
+            .select_related("worker")
+            .order_by("external_user")[:IDENTITIES_SHOWN],
+            "identity_count": WorkerIdentity.objects.filter(
+                connector=connector
+            ).count(),
             "last": syncs[0] if syncs else None,
             "syncs": syncs,
             "webhook_url": hook,

@@ -431,3 +431,37 @@ def test_sync_now_queues_one_pull(world, django_capture_on_commit_callbacks):
         page = web.post(url, follow=True).content.decode()
     with translation.override("zh-hans"):  # the page's language
         assert not queued and str(ALREADY_RUNNING) in page
+
+
+def test_director_maps_an_annotator_of_the_server(world):
+    """On the connector's page: user id 42 of this server → E1002; an
+    employee number of another park is unknown, naming nobody."""
+    from django.test import Client
+
+    web = Client()
+    web.force_login(make_user("director", park=world.park))
+    url = f"/park/connectors/{world.connector.pk}/"
+    answer = web.post(
+        url, {"form": "identity", "external_user": "42", "employee_no": "E1002"}
+    )
+    assert answer.status_code == 302
+    identity = world.connector.identities.get(external_user="42")
+    assert identity.worker == world.workers["E1002"]
+    other = make_park()
+    from workforce.services import worker_create
+
+    worker_create(
+        park=other,
+        employee_no="H9",
+        name="Other",
+        gender="female",
+        birth_year=1990,
+        hire_date=date(2025, 1, 1),
+        contract="full_time",
+        skill_level="junior",
+    )
+    page = web.post(
+        url, {"form": "identity", "external_user": "43", "employee_no": "H9"}
+    )
+    assert page.status_code == 200 and "Other" not in page.content.decode()
+    assert not world.connector.identities.filter(external_user="43").exists()
