@@ -1,9 +1,13 @@
 """Imports of completed work from files (docs/imports.md).
 
-Three formats: the ParkPay CSV (``csv``), a Label Studio JSON export
-(``labelstudio``) and a CVAT quality report (``cvat-quality``).
+Three formats: the ParkPay CSV (``csv``), a Label Studio JSON or JSON-MIN
+export (``labelstudio``) and a CVAT quality report (``cvat-quality``). The
+connectors (``payroll.connectors``) pull the same records from the tools'
+APIs through the same readers.
 
-Every import is all-or-nothing per file, in one transaction. Records are read
+Every import is all-or-nothing per file, in one transaction (with
+``skip_unmatched``, records naming no worker of the park are listed as
+skipped and the rest is imported). Records are read
 as a stream, in batches, and checked as they come (the rules of
 ``payroll.services.work_record_errors``, shared with ``work_record_create``).
 Each good batch goes into a temporary staging table (``COPY`` on PostgreSQL)
