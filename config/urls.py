@@ -50,6 +50,11 @@ park_patterns = [
         payroll_views.record_correct,
         name="record_correct",
     ),
+    path(
+        "sessions/<int:pk>/correct/",
+        workforce_views.session_correct,
+        name="session_correct",
+    ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
     path("connectors/", connector_views.connectors, name="connectors"),
@@ -125,3 +130,5 @@ urlpatterns = [
         name="redoc",
     ),
 ]
+
+handler400 = "workforce.views.bad_request"

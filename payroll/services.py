@@ -100,13 +100,9 @@ def rate_card_create(
         created_by=actor,
     )
     card.full_clean()
-    problems = {}
-    problem = bounds.rate_error(rate, _max_rate(project.park, effective_from))
-    if problem:
-        problems["rate"] = problem
-    problem = bounds.effective_from_error(project.park, effective_from)
-    if problem:
-        problems["effective_from"] = problem
+    problems = rate_card_problems(
+        project=project, rate=rate, effective_from=effective_from
+    )
     if problems:
         raise ValidationError(problems)
     same_key = RateCard.objects.select_for_update().filter(
@@ -151,6 +147,29 @@ def rate_card_create(
         },
     )
     return card
+
+
+def rate_card_problems(
+    *, project: Project, rate: Decimal | None, effective_from: date | None
+) -> dict[str, str]:
+    """The bounds of a new rate card (``workforce.bounds``): a rate above 0 and
+    at most the park's policy maximum, a start from the park's opening to a
+    year ahead. The page's form, the API's serializer and
+    :func:`rate_card_create` all ask this, so they refuse the same values with
+    the same messages."""
+    problems = {}
+    if rate is not None:
+        max_rate = _max_rate(
+            project.park, effective_from or bounds.park_today(project.park)
+        )
+        problem = bounds.rate_error(rate, max_rate)
+        if problem:
+            problems["rate"] = problem
+    if effective_from is not None:
+        problem = bounds.effective_from_error(project.park, effective_from)
+        if problem:
+            problems["effective_from"] = problem
+    return problems
 
 
 def _max_rate(park: Park, day: date) -> Decimal | None:

@@ -57,9 +57,15 @@ def park_create(
     county: str,
     township: str,
     time_zone: str = "Asia/Shanghai",
+    opened_on: date | None = None,
 ) -> Park:
     park = Park(
-        name=name, code=code, county=county, township=township, time_zone=time_zone
+        name=name,
+        code=code,
+        county=county,
+        township=township,
+        time_zone=time_zone,
+        opened_on=opened_on,
     )
     park.full_clean()
     with transaction.atomic():

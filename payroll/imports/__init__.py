@@ -1,9 +1,10 @@
 """Imports of completed work from files (docs/imports.md).
 
-Three formats: the ParkPay CSV (``csv``), a Label Studio JSON or JSON-MIN
-export (``labelstudio``) and a CVAT quality report (``cvat-quality``). The
-connectors (``payroll.connectors``) pull the same records from the tools'
-APIs through the same readers.
+Four formats: the ParkPay CSV (``csv``), a Label Studio JSON or JSON-MIN
+export (``labelstudio``), a CVAT quality report (``cvat-quality``) and a CVAT
+job's "CVAT for images 1.1" export (``cvat-xml``). The connectors
+(``payroll.connectors``) pull the same records from the tools' APIs through
+the same readers.
 
 Every import is all-or-nothing per file, in one transaction (with
 ``skip_unmatched``, records naming no worker of the park are listed as
@@ -42,7 +43,7 @@ from django.db import transaction
 from audit.services import audit_record
 from payroll.earnings import earnings_changed_in_park
 from payroll.imports.csv import csv_rows
-from payroll.imports.cvat import import_cvat
+from payroll.imports.cvat import import_cvat, import_cvat_work
 from payroll.imports.labelstudio import (
     LabelStudioRules,
     iter_json_array,
@@ -89,7 +90,7 @@ __all__ = [
     "too_large_message",
 ]
 
-FORMATS = ("csv", "labelstudio", "cvat-quality")
+FORMATS = ("csv", "labelstudio", "cvat-quality", "cvat-xml")
 SOURCES = {"csv": "csv", "labelstudio": "labelstudio"}
 BATCH = 5000
 PROGRESS_EVERY = 100_000
@@ -164,6 +165,8 @@ def import_work(
     try:
         if fmt == "cvat-quality":
             import_cvat(file, project, report, dry_run=dry_run)
+        elif fmt == "cvat-xml":
+            import_cvat_work(file, project, task_type, report, dry_run=dry_run)
         else:
             _import_records(
                 file,
