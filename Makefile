@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-clock lint format serve install bench clean
+.PHONY: demo test test-clock lint format serve install bench clean labelstudio
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,21 @@ test-clock: $(STAMP)
 	done; \
 	if [ -n "$$failed" ]; then echo "failed with the clock at:$$failed"; exit 1; fi
 
+# Label Studio for the connector's end-to-end test, in a virtual environment
+# of its own (it pins its own Django): tests/payroll/test_labelstudio_live.py
+# runs when PARKPAY_LABEL_STUDIO=$(LS_VENV)/bin/label-studio (CI sets it).
+LS_VENV := .venv-labelstudio
+LS_VERSION := 1.23.2
+
+labelstudio: $(LS_VENV)/.installed-$(LS_VERSION)
+
+$(LS_VENV)/.installed-$(LS_VERSION):
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check label-studio==$(LS_VERSION)
+	touch $@
+
 bench: $(STAMP)
 	$(BIN)/python bench/payroll.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) $(LS_VENV) db.sqlite3 media staticfiles

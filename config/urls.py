@@ -8,7 +8,12 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
-from payroll import annual_views, bank_layout_views, certificate_views
+from payroll import (
+    annual_views,
+    bank_layout_views,
+    certificate_views,
+    connector_views,
+)
 from payroll import views as payroll_views
 from reports import views as reports_views
 from workforce import identity_views, two_factor_views
@@ -80,6 +85,18 @@ park_patterns = [
         identity_views.identity_change_decide,
         name="identity_change_decide",
     ),
+    path("connectors/", connector_views.connectors, name="connectors"),
+    path("connectors/<int:pk>/", connector_views.connector_detail, name="connector"),
+    path(
+        "connectors/<int:pk>/sync/",
+        connector_views.connector_sync_now,
+        name="connector_sync",
+    ),
+    path(
+        "connectors/<int:pk>/status/",
+        connector_views.connector_status,
+        name="connector_status",
+    ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
     path("training.pdf", reports_views.park_training_pdf, name="training_pdf"),
@@ -118,6 +135,18 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("payroll.api.urls")),
+    path(
+        "hooks/connectors/<int:pk>/<str:secret>/",
+        connector_views.connector_webhook,
+        name="connector_webhook",
+    ),
+    # The secret in an X-ParkPay-Secret header instead of the path.
+    path(
+        "hooks/connectors/<int:pk>/",
+        connector_views.connector_webhook,
+        {"secret": ""},
+        name="connector_webhook_header",
+    ),
     path(
         "api/schema/",
         staff_only_unless_public(SpectacularAPIView.as_view()),

@@ -214,11 +214,11 @@ class AdjustmentAdmin(admin.ModelAdmin):
 class WorkerIdentityAdmin(AuditedAdmin):
     """Who a worker is in Label Studio or CVAT, for the imports."""
 
-    list_display = ["tool", "external_user", "worker", "created_at"]
+    list_display = ["tool", "connector", "external_user", "worker", "created_at"]
     list_filter = ["tool", "worker__park"]
     search_fields = ["external_user", "worker__employee_no", "worker__name"]
-    raw_id_fields = ["worker"]
-    list_select_related = ["worker"]
+    raw_id_fields = ["worker", "connector"]
+    list_select_related = ["worker", "connector"]
 
     def save_model(self, request, obj, form, change):
         if not change:

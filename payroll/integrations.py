@@ -23,7 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
-from payroll.models import ApiKey, Project, WorkerIdentity, normalise_external_user
+from payroll.models import (
+    ApiKey,
+    Connector,
+    Project,
+    WorkerIdentity,
+    normalise_external_user,
+)
 from workforce.models import Park, StaffAssignment, Worker
 from workforce.selectors import user_park_ids, user_roles
 
@@ -212,13 +218,20 @@ def integration_revoke(*, integration, actor):
 
 @transaction.atomic
 def worker_identity_create(
-    *, worker: Worker, tool: str, external_user: str, actor=None
+    *, worker: Worker, tool: str, external_user: str, actor=None, connector=None
 ) -> WorkerIdentity:
+    """Map a tool user to ``worker``: in the park's own namespace, or on one
+    ``connector``'s server (its user ids are its own)."""
     require_park_role(actor, worker.park_id, PAY_STAFF, PAY_STAFF_ONLY)
     key = normalise_external_user(external_user)
+    if connector is not None:
+        tool = connector.tool
     taken = (
         WorkerIdentity.objects.filter(
-            park_id=worker.park_id, tool=tool, external_user=key
+            park_id=worker.park_id,
+            tool=tool,
+            external_user=key,
+            connector=connector,
         )
         .select_related("worker")
         .first()
@@ -234,6 +247,7 @@ def worker_identity_create(
     identity = WorkerIdentity(
         worker=worker,
         tool=tool,
+        connector=connector,
         external_user=key,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -265,3 +279,12 @@ def worker_identity_delete(*, identity: WorkerIdentity, actor=None) -> None:
         },
     )
     identity.delete()
+
+
+def connector_list(*, user) -> QuerySet:
+    """The connectors of the parks whose pay the user manages."""
+    if getattr(user, "is_superuser", False):
+        return Connector.objects.all()
+    if not user_roles(user) & PAY_STAFF:
+        return Connector.objects.none()
+    return Connector.objects.filter(park_id__in=user_park_ids(user))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from payroll import bank_layouts
 from workforce import bounds
+from workforce.crypto import EncryptedTextField
 from workforce.models import Park, SkillLevel, Worker
 
 RATE_CARD_RANGE = _("A rate card must end after it starts.")
@@ -597,6 +598,16 @@ class WorkerIdentity(ParkOfItsOwner):
         editable=False,
         db_index=False,
     )
+    # The tool server the user id belongs to; empty: the park's own namespace
+    # (files imported without a connector, and e-mails, valid on every server).
+    connector = models.ForeignKey(
+        "payroll.Connector",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="identities",
+        verbose_name=_("connector"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -613,8 +624,14 @@ class WorkerIdentity(ParkOfItsOwner):
         constraints = [
             models.UniqueConstraint(
                 fields=["park", "tool", "external_user"],
+                condition=Q(connector__isnull=True),
                 name="identity_unique_park_user",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["connector", "external_user"],
+                condition=Q(connector__isnull=False),
+                name="identity_unique_connector_user",
+            ),
         ]
 
     def __str__(self):
@@ -634,6 +651,15 @@ class WorkerIdentity(ParkOfItsOwner):
     def clean(self):
         # Before the unique check of full_clean(), so "A@x.cn" meets "a@x.cn".
         self.external_user = normalise_external_user(self.external_user or "")
+        if self.connector_id is not None:
+            self._fill_park()
+            connector = Connector.objects.filter(pk=self.connector_id).first()
+            if connector is None or connector.park_id != self.park_id:
+                raise ValidationError({"connector": IDENTITY_OTHER_PARK})
+            self.tool = connector.tool
+
+
+IDENTITY_OTHER_PARK = _("The connector must be one of the worker's park.")
 
 
 def normalise_external_user(value) -> str:
@@ -834,3 +860,161 @@ class ParkPaymentSettings(models.Model):
 
     def __str__(self):
         return f"{self.park.code} {self.bank_layout}"
+
+
+class ConnectorKind(models.TextChoices):
+    LABEL_STUDIO = "label_studio", _("Label Studio")
+    CVAT = "cvat", _("CVAT")
+
+
+# The identity tool of each connector kind.
+CONNECTOR_TOOL = {
+    ConnectorKind.LABEL_STUDIO: IdentityTool.LABEL_STUDIO,
+    ConnectorKind.CVAT: IdentityTool.CVAT,
+}
+
+
+class Connector(models.Model):
+    """A park's annotation tool server (payroll/connectors/base.py).
+
+    The access token is encrypted at rest and never shown back. The webhook
+    secret authenticates the tool's calls (``/hooks/connectors/<id>/<secret>/``).
+    External ids of its work are ``c<id>:<annotation id>``, so two servers'
+    ids never meet."""
+
+    park = models.ForeignKey(
+        Park, on_delete=models.CASCADE, related_name="+", verbose_name=_("park")
+    )
+    kind = models.CharField(_("tool"), max_length=20, choices=ConnectorKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    base_url = models.URLField(_("server address"), max_length=300)
+    access_token = EncryptedTextField(_("access token"), blank=True)
+    webhook_secret = EncryptedTextField(_("webhook secret"), blank=True)
+    enabled = models.BooleanField(_("synchronised automatically"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["park", "name"]
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["park", "name"], name="connector_unique_name"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def namespace(self) -> str:
+        """The prefix of the external ids of this server's work."""
+        return f"c{self.pk}"
+
+    @property
+    def tool(self) -> str:
+        return CONNECTOR_TOOL[self.kind]
+
+
+class UnitRuleChoice(models.TextChoices):
+    REGIONS = "regions", _("each region")
+    TASKS = "tasks", _("each task")
+
+
+class PredictionPolicyChoice(models.TextChoices):
+    PAY = "pay", _("paid like other regions")
+    SKIP = "skip", _("not paid")
+
+
+class ConnectorProject(models.Model):
+    """Which tool project (Label Studio project, CVAT project or task) feeds
+    which ParkPay project and task type, and how its work counts."""
+
+    connector = models.ForeignKey(
+        Connector, on_delete=models.CASCADE, related_name="projects"
+    )
+    tool_project = models.CharField(_("project id in the tool"), max_length=40)
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="+", verbose_name=_("project")
+    )
+    task_type = models.ForeignKey(
+        TaskType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("task type"),
+    )
+    unit_rule = models.CharField(
+        _("units per annotation"),
+        max_length=10,
+        choices=UnitRuleChoice.choices,
+        default=UnitRuleChoice.REGIONS,
+    )
+    prediction_policy = models.CharField(
+        _("pre-annotations accepted unchanged"),
+        max_length=10,
+        choices=PredictionPolicyChoice.choices,
+        default=PredictionPolicyChoice.PAY,
+    )
+
+    class Meta:
+        ordering = ["connector", "tool_project"]
+        verbose_name = _("connector project")
+        verbose_name_plural = _("connector projects")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "tool_project"],
+                name="connector_project_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.connector_id}:{self.tool_project} → {self.project_id}"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ConnectorSync(models.Model):
+    """One pull of a connector: what came in, what was skipped and why."""
+
+    connector = models.ForeignKey(
+        Connector, on_delete=models.CASCADE, related_name="syncs"
+    )
+    trigger = models.CharField(_("started by"), max_length=20, default="schedule")
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SyncStatus.choices,
+        default=SyncStatus.RUNNING,
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Progress: tool tasks read, of how many (0: not known yet).
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    read = models.PositiveIntegerField(_("annotations read"), default=0)
+    created = models.PositiveIntegerField(_("new work records"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    corrected = models.PositiveIntegerField(_("corrected"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    ground_truth = models.PositiveIntegerField(_("ground truth"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected in review"), default=0)
+    predicted_units = models.PositiveIntegerField(
+        _("pre-annotated units accepted unchanged"), default=0
+    )
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    # The first problems: [{"project", "row", "ref", "field", "message"}].
+    skipped = models.JSONField(default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("connector sync")
+        verbose_name_plural = _("connector syncs")
+        indexes = [models.Index(fields=["connector", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.connector_id} @ {self.started_at:%Y-%m-%d %H:%M}"

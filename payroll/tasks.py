@@ -12,6 +12,8 @@ from django.db import InterfaceError, OperationalError
 
 from payroll import payslip_files, periods
 from payroll.calculation import previous_month
+from payroll.connectors.sync import connector_sync as pull_connector
+from payroll.models import Connector
 from workforce.models import Park
 
 logger = logging.getLogger(__name__)
@@ -146,3 +148,40 @@ def render_payslips(self, payslip_ids: list[int], period_id: int | None = None) 
 def render_payslip_bundle(self, period_id: int) -> str | None:
     """The director's bundle of a period's payslips (None while PDFs pending)."""
     return payslip_files.payslip_bundle_build(period_id=period_id)
+
+
+@shared_task(
+    name="payroll.connector_sync",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=5,
+    max_retries=3,
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+)
+def connector_sync(
+    connector_id: int,
+    trigger: str = "schedule",
+    tool_project: str | None = None,
+    task_ids: list[int] | None = None,
+) -> int | None:
+    """Pull one connector (idempotent: a rerun changes nothing)."""
+    connector = Connector.objects.filter(pk=connector_id).first()
+    if connector is None:
+        return None
+    return pull_connector(
+        connector=connector,
+        trigger=trigger,
+        tool_project=tool_project,
+        task_ids=task_ids,
+    ).pk
+
+
+@shared_task(name="payroll.sync_connectors")
+def sync_connectors() -> list[int]:
+    """Beat: queue a pull of every enabled connector, one task each."""
+    ids = list(Connector.objects.filter(enabled=True).values_list("pk", flat=True))
+    for pk in ids:
+        connector_sync.delay(pk, "schedule")
+    return ids

@@ -267,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payroll.expire_stuck_runs",
         "schedule": crontab(minute="*/10"),
     },
+    # Work from the parks' Label Studio and CVAT servers (docs/imports.md).
+    "connectors-sync": {
+        "task": "payroll.sync_connectors",
+        "schedule": crontab(minute="*/30"),
+    },
     # R15.2: who qualified yesterday is junior from today.
     "training-qualify": {
         "task": "training.qualify",

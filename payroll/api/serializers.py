@@ -269,7 +269,7 @@ class AdjustmentSerializer(serializers.ModelSerializer):
 class WorkerIdentitySerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkerIdentity
-        fields = ["id", "tool", "external_user", "worker", "created_at"]
+        fields = ["id", "tool", "connector", "external_user", "worker", "created_at"]
 
 
 class IntegrationSerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ from payroll.api.selectors import client_list, task_type_list
 from payroll.integrations import has_park_role
 from payroll.models import (
     AdjustmentKind,
+    Connector,
     IdentityTool,
     PayPeriod,
     Project,
@@ -396,10 +397,19 @@ class WorkerIdentityViewSet(
         external_user = serializers.CharField(
             max_length=254, help_text="The tool's user id, or the user's e-mail."
         )
+        connector = serializers.PrimaryKeyRelatedField(
+            queryset=Connector.objects.none(),
+            required=False,
+            allow_null=True,
+            help_text="The tool server whose user id this is (user ids restart "
+            "at 1 on each server); empty: the park's own namespace, for files "
+            "imported without a connector and for e-mails.",
+        )
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             _scope(self, "worker", people.worker_list)
+            _scope(self, "connector", integrations.connector_list)
 
     @extend_schema(
         request=InputSerializer, responses={201: out.WorkerIdentitySerializer}
@@ -813,6 +823,20 @@ class ImportReportSerializer(serializers.Serializer):
         help_text="Records imported before, left as they are."
     )
     cancelled = serializers.IntegerField(help_text="Cancelled annotations skipped.")
+    ground_truth = serializers.IntegerField(
+        help_text="Ground-truth annotations, not paid (Label Studio)."
+    )
+    rejected = serializers.IntegerField(
+        help_text="Annotations rejected in review, paid at the rejected tier."
+    )
+    predicted_units = serializers.IntegerField(
+        help_text="Units of pre-annotations accepted unchanged (Label Studio)."
+    )
+    skip_unmatched = serializers.BooleanField()
+    skipped_count = serializers.IntegerField(
+        help_text="Records skipped (skip_unmatched, or not paid by the rules)."
+    )
+    skipped = ProblemSerializer(many=True, help_text="The first 1,000 skipped.")
     error_count = serializers.IntegerField()
     warning_count = serializers.IntegerField()
     errors = ProblemSerializer(many=True, help_text="The first 1,000 problems.")
@@ -849,6 +873,12 @@ class ImportView(APIView):
             "(default: the project's only one) or of CSV rows naming none.",
         )
         dry_run = serializers.BooleanField(default=False)
+        skip_unmatched = serializers.BooleanField(
+            default=False,
+            help_text="Import the rest when a record names no worker of the "
+            "park (an unmapped or deleted annotator, an unknown employee "
+            "number); the report lists what was skipped.",
+        )
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
@@ -912,6 +942,7 @@ class ImportView(APIView):
             dry_run=values["dry_run"],
             actor=user,
             max_bytes=limit,
+            skip_unmatched=values["skip_unmatched"],
         )
         if not report.ok:
             code = status.HTTP_400_BAD_REQUEST

@@ -1,0 +1,1 @@
+"""Annotation tool servers of a park (base.py: the plug-in interface)."""

@@ -1,10 +1,14 @@
 """Imports of completed work from files (docs/imports.md).
 
-Four formats: the ParkPay CSV (``csv``), a Label Studio JSON export
-(``labelstudio``), a CVAT quality report (``cvat-quality``) and a CVAT
-job's "CVAT for images 1.1" export (``cvat-xml``).
+Four formats: the ParkPay CSV (``csv``), a Label Studio JSON or JSON-MIN
+export (``labelstudio``), a CVAT quality report (``cvat-quality``) and a CVAT
+job's "CVAT for images 1.1" export (``cvat-xml``). The connectors
+(``payroll.connectors``) pull the same records from the tools' APIs through
+the same readers.
 
-Every import is all-or-nothing per file, in one transaction. Records are read
+Every import is all-or-nothing per file, in one transaction (with
+``skip_unmatched``, records naming no worker of the park are listed as
+skipped and the rest is imported). Records are read
 as a stream, in batches, and checked as they come (the rules of
 ``payroll.services.work_record_errors``, shared with ``work_record_create``).
 Each good batch goes into a temporary staging table (``COPY`` on PostgreSQL)
@@ -40,7 +44,12 @@ from audit.services import audit_record
 from payroll.earnings import earnings_changed_in_park
 from payroll.imports.csv import csv_rows
 from payroll.imports.cvat import import_cvat, import_cvat_work
-from payroll.imports.labelstudio import iter_json_array, labelstudio_rows, region_count
+from payroll.imports.labelstudio import (
+    LabelStudioRules,
+    iter_json_array,
+    labelstudio_rows,
+    region_count,
+)
 from payroll.imports.lookups import Lookups, only_task_type, resolve_project
 from payroll.imports.report import (
     ENCODING_USED,
@@ -71,6 +80,7 @@ __all__ = [
     "UNKNOWN_TASK_TYPE",
     "ImportFileError",
     "ImportReport",
+    "LabelStudioRules",
     "file_size",
     "human_size",
     "import_work",
@@ -109,6 +119,8 @@ def import_work(
     actor=None,
     max_bytes: int | None = None,
     progress: Callable[[int], None] | None = None,
+    skip_unmatched: bool = False,
+    rules: LabelStudioRules | None = None,
 ) -> ImportReport:
     """Import ``file`` (a binary file object) into ``project``'s park.
 
@@ -116,6 +128,12 @@ def import_work(
     another project of the same park. Returns the report; nothing is written
     unless ``report.ok`` and not ``dry_run``. The actor must be the park's
     director, payroll officer or integration (``None``: the command line).
+
+    ``skip_unmatched``: a record whose annotator or employee number matches
+    no worker of the park (or whose Label Studio user was deleted) is left
+    out and listed in ``report.skipped``, and the rest is imported; by
+    default it is an error and nothing is imported. ``rules``: how Label
+    Studio annotations count (a connector's project mapping).
     """
     if fmt not in FORMATS:
         raise ValidationError(
@@ -124,7 +142,11 @@ def import_work(
     require_park_role(actor, project.park_id, IMPORTERS, IMPORT_FORBIDDEN)
     park = project.park
     report = ImportReport(
-        format=fmt, park=park.code, project=project.code, dry_run=dry_run
+        format=fmt,
+        park=park.code,
+        project=project.code,
+        dry_run=dry_run,
+        skip_unmatched=skip_unmatched,
     )
     size = file_size(file)
     limit = max_bytes
@@ -154,6 +176,7 @@ def import_work(
                 report,
                 dry_run=dry_run,
                 progress=progress,
+                rules=rules,
             )
     except ImportFileError as exc:
         report.error(None, "file", str(exc))
@@ -171,6 +194,7 @@ def import_work(
                 "created": report.created,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
+                "skipped": report.skipped_count,
             },
         )
         # Workers see imported work on their earnings page at once.
@@ -190,7 +214,9 @@ def _batches(records: Iterator[tuple]) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _import_records(file, fmt, project, task_type, report, *, dry_run, progress):
+def _import_records(
+    file, fmt, project, task_type, report, *, dry_run, progress, rules=None
+):
     source = SOURCES[fmt]
     if fmt == "labelstudio" and task_type is None:
         task_type = only_task_type(project)
@@ -198,7 +224,13 @@ def _import_records(file, fmt, project, task_type, report, *, dry_run, progress)
     encoding, is_gb = detect_encoding(file)
     if is_gb:
         report.warn(None, "file", ENCODING_USED)
-    reader = csv_rows if fmt == "csv" else labelstudio_rows
+    if fmt == "csv":
+        reader = csv_rows
+    else:
+
+        def reader(text, lookups, report):
+            return labelstudio_rows(text, lookups, report, rules)
+
     # All or nothing: on a bad row (or an exception) the transaction, the
     # staging table included, is rolled back.
     with transaction.atomic():

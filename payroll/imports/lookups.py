@@ -124,8 +124,11 @@ class Lookups:
         for no, rows in self.elsewhere.items():
             message = UNKNOWN_WORKER % {"value": shown(no) if no else "…"}
             for row in rows:
-                report.error(row, "employee_no", message)
-            report.error_count += self.elsewhere_count[no] - len(rows)
+                report.skip(row, "employee_no", message)
+            if report.skip_unmatched:
+                report.skipped_count += self.elsewhere_count[no] - len(rows)
+            else:
+                report.error_count += self.elsewhere_count[no] - len(rows)
 
     def project_of(self, value: str):
         if not value:
@@ -249,14 +252,30 @@ def check_record(
     )
 
 
-def tool_identities(tool: str, park) -> dict[str, tuple[int, int]]:
-    """The park's mappings of ``tool``'s users (each park maps its own)."""
-    return {
+def tool_identities(
+    tool: str, park, connector_id: int | None = None
+) -> dict[str, tuple[int, int]]:
+    """The park's mappings of ``tool``'s users (each park maps its own).
+
+    Without a connector: the park's own namespace (identities of no
+    connector). With one: that connector's identities, and the park's e-mail
+    identities (an e-mail names one person on every server; a user id only
+    on its own server, as ids restart at 1 on each)."""
+    found = {
         user: (worker_id, park_id)
         for user, worker_id, park_id in WorkerIdentity.objects.filter(
-            park=park, tool=tool
+            park=park, tool=tool, connector_id=connector_id
         ).values_list("external_user", "worker_id", "worker__park_id")
     }
+    if connector_id is not None:
+        for user, worker_id, park_id in WorkerIdentity.objects.filter(
+            park=park,
+            tool=tool,
+            connector__isnull=True,
+            external_user__contains="@",
+        ).values_list("external_user", "worker_id", "worker__park_id"):
+            found.setdefault(user, (worker_id, park_id))
+    return found
 
 
 def find_annotator(value, identities) -> tuple[tuple[int, int] | None, str | None]:

@@ -66,8 +66,15 @@ NOT_A_LIST = _(
 )
 NOT_AN_OBJECT = _("Each entry must be a JSON object.")
 NO_ANNOTATIONS = _(
-    "The task has no annotations[] list: export from Label Studio as JSON "
-    "(not JSON-MIN or CSV)."
+    "The task has no annotations[] list and is no JSON-MIN record (annotator, "
+    "annotation_id): export from Label Studio as JSON or JSON-MIN (not CSV)."
+)
+DELETED_USER = _(
+    "The annotation has no annotator (completed_by is empty: the Label Studio "
+    "user was deleted)."
+)
+ONLY_PREDICTIONS = _(
+    "Only pre-annotations accepted unchanged, which this project does not pay."
 )
 BAD_ANNOTATOR = _("completed_by must be a user id or an object with id or email.")
 BAD_RESULT = _("result must be a list of regions.")
@@ -134,6 +141,19 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     cancelled: int = 0
+    # Label Studio: ground-truth annotations (not paid), rejected reviews (paid
+    # at the rejected tier), regions or tasks pre-annotated and accepted
+    # unchanged (counted by the project's policy, shown apart).
+    ground_truth: int = 0
+    rejected: int = 0
+    predicted_units: int = 0
+    # External ids of annotations read but not paid (cancelled, ground truth):
+    # a pull voids a record it had paid for one of them (not in as_dict()).
+    unpaid_ids: list[str] = field(default_factory=list, repr=False)
+    # With "skip what cannot be matched": records left out, and why.
+    skip_unmatched: bool = False
+    skipped_count: int = 0
+    skipped: list[Problem] = field(default_factory=list)
     error_count: int = 0
     warning_count: int = 0
     errors: list[Problem] = field(default_factory=list)
@@ -148,6 +168,19 @@ class ImportReport:
         if len(self.errors) < MAX_LISTED:
             self.errors.append(Problem(row, field_name, str(message), str(ref)))
 
+    def skip(self, row, field_name, message, ref="") -> None:
+        """A record left out: an error unless ``skip_unmatched``."""
+        if not self.skip_unmatched:
+            self.error(row, field_name, message, ref)
+            return
+        self.leave_out(row, field_name, message, ref)
+
+    def leave_out(self, row, field_name, message, ref="") -> None:
+        """A record not paid by the project's rules: listed, never an error."""
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_LISTED:
+            self.skipped.append(Problem(row, field_name, str(message), str(ref)))
+
     def warn(self, row, field_name, message, ref="") -> None:
         self.warning_count += 1
         if len(self.warnings) < MAX_LISTED:
@@ -155,6 +188,7 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data.pop("unpaid_ids")
         data["ok"] = self.ok
         return data
 

@@ -32,12 +32,19 @@ class Command(BaseCommand):
             "the project's only task type) or of CSV rows that name none.",
         )
         parser.add_argument(
+            "--skip-unmatched",
+            action="store_true",
+            help="Import the rest when a record names no worker of the park "
+            "(an unmapped or deleted annotator, an unknown employee number); "
+            "the skipped records are listed. By default nothing is imported.",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Check the file and report; write nothing.",
         )
 
-    def handle(self, *args, file, format, project, park, task_type, dry_run, **o):
+    def handle(self, *args, file, format, project, park, task_type, dry_run, **options):
         try:
             target = imports.resolve_project(code=project, park_code=park)
         except ValidationError as exc:
@@ -61,6 +68,7 @@ class Command(BaseCommand):
                 task_type=kind,
                 dry_run=dry_run,
                 progress=self._progress,
+                skip_unmatched=options.get("skip_unmatched", False),
             )
         if self._shown:
             sys.stderr.write("\n")
@@ -87,6 +95,8 @@ class Command(BaseCommand):
             )
         for problem in report.warnings:
             self.stdout.write("warning: " + self._line(problem, report.format))
+        for problem in report.skipped:
+            self.stdout.write("skipped: " + self._line(problem, report.format))
         verb = "would create" if report.dry_run else "created"
         summary = (
             f"{report.format} into {report.park}/{report.project}: "
@@ -102,6 +112,16 @@ class Command(BaseCommand):
             )
         if report.cancelled:
             summary += f", {report.cancelled} cancelled annotation(s) skipped"
+        if report.ground_truth:
+            summary += f", {report.ground_truth} ground-truth annotation(s) not paid"
+        if report.rejected:
+            summary += f", {report.rejected} rejected in review (paid x0.00)"
+        if report.predicted_units:
+            summary += (
+                f", {report.predicted_units} pre-annotated unit(s) accepted unchanged"
+            )
+        if report.skipped_count:
+            summary += f", {report.skipped_count} record(s) skipped"
         if not report.ok:
             summary += ". Nothing was written."
         elif report.dry_run:
