@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.utils.translation import gettext_lazy as _
 
+from payroll.connectors.base import Page, RetryPolicy, ToolError, register
 from payroll.imports.cvat import (
     BAD_TRACK_RULE,
     TRACK_RULES,
@@ -34,12 +35,15 @@ from payroll.imports.cvat import (
     CvatJobWork,
     CvatPull,
     CvatSkip,
+    cvat_job_rows,
     job_skip_reason,
     job_units,
     parse_timestamp,
 )
+from payroll.imports.lookups import tool_identities
 from payroll.imports.report import ImportFileError
 from payroll.imports.text import JsonDepth
+from payroll.models import ConnectorKind, IdentityTool
 
 CVAT_UNREACHABLE = _(
     "CVAT at %(url)s did not answer after %(tries)s tries (%(error)s); the "
@@ -58,6 +62,9 @@ CVAT_FOREIGN_NEXT = _(
 )
 CVAT_TOO_LARGE = _("CVAT's answer to %(path)s is larger than %(max)s: stopped.")
 CVAT_TOO_MANY_PAGES = _("More than %(max)s pages at %(path)s: stopped.")
+CVAT_BAD_PROJECT = _(
+    "The CVAT project id %(project)s is not a number: map the project by its id."
+)
 
 # "Token": CVAT's API key (``POST /api/auth/login`` answers it; deprecated);
 # "Bearer": a personal access token (Profile → Security, CVAT 2.48 and later).
@@ -352,3 +359,76 @@ class CvatClient:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+# --- the connector's tool client (payroll/connectors/base.py) ---------------
+
+
+@register(ConnectorKind.CVAT)
+class CvatConnectorClient:
+    """A CVAT connector's pull: the accepted jobs of the mapped CVAT project
+    (``mapping.tool_project``, a CVAT project id), each job's units from its
+    annotations (tracks as frames), keyed ``c<connector>:cvat-job-<id>`` so
+    that two servers never meet. Jobs left out (not accepted, no assignee, a
+    ground-truth job) are listed with their reason on the status page. The
+    accuracy comes from the quality report import (file or API) as before; a
+    pulled job stays pending review until then."""
+
+    def __init__(
+        self,
+        connector,
+        *,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        page_size: int = 100,
+    ):
+        self.connector = connector
+        self.retry = retry or RetryPolicy()
+        self.http = httpx.Client(transport=transport, follow_redirects=False)
+        self.client = CvatClient(
+            connector.base_url,
+            connector.access_token or "",
+            self.http,
+            timeout=httpx.Timeout(self.retry.timeout, connect=5.0),
+            retries=max(self.retry.tries - 1, 0),
+            backoff=self.retry.backoff,
+            page_size=page_size,
+            sleep=self.retry.sleep,
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.http.close()
+
+    def pages(self, mapping, *, task_ids=None):
+        try:
+            project_id = int(mapping.tool_project)
+        except ValueError:
+            raise ToolError(
+                str(CVAT_BAD_PROJECT % {"project": mapping.tool_project})
+            ) from None
+        try:
+            pull = self.client.work(project_id=project_id)
+        except (CvatError, ImportFileError) as exc:
+            raise ToolError(str(exc)) from None
+        wanted = {int(t) for t in task_ids} if task_ids else None
+        jobs = [j for j in pull.jobs if wanted is None or j.job_id in wanted]
+        skipped = [s for s in pull.skipped if wanted is None or s.job_id in wanted]
+        items = [*jobs, *skipped]
+        yield Page(items=items, done=len(items), total=len(items))
+
+    def rows(self, items, *, lookups, report, mapping):
+        identities = tool_identities(IdentityTool.CVAT, lookups.park, self.connector.pk)
+        for item in items:
+            if isinstance(item, CvatSkip):
+                report.leave_out(None, "job", item.reason, f"job {item.job_id}")
+        jobs = [item for item in items if isinstance(item, CvatJobWork)]
+        namespace = self.connector.namespace
+        # An unmapped assignee is a problem of its job only: the sync lists
+        # it on the status page and imports the other jobs.
+        for staged in cvat_job_rows(
+            jobs, lookups, report, skip_unmapped=False, identities=identities
+        ):
+            yield (*staged[:-1], f"{namespace}{staged[-1]}")

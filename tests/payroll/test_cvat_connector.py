@@ -310,3 +310,62 @@ def test_an_answer_that_is_not_cvats_json_is_a_clear_error(http, body):
         client = CvatClient("https://cvat.park.example", TOKEN, fake)
         with pytest.raises(CvatError, match="/api/jobs/9/annotations"):
             client.annotations(9)
+
+
+# A CVAT connector's pull (payroll/connectors/sync.py)
+
+
+def test_a_cvat_connector_pulls_accepted_jobs_once_and_says_what_it_left_out(
+    world, cvat
+):
+    """A park's CVAT connector, its project mapped and its users mapped on
+    that server: a pull pays jobs 35 (worker1 → E1001) and 34 (worker2 →
+    E1002) under the connector's namespace, lists job 36's unmapped assignee
+    and the jobs not accepted, each with its reason; a second pull changes
+    nothing."""
+    from payroll.connectors.base import RetryPolicy
+    from payroll.connectors.cvat import CvatConnectorClient
+    from payroll.connectors.sync import connector_sync
+    from payroll.models import Connector, ConnectorKind, ConnectorProject
+
+    connector = Connector.objects.create(
+        park=world.park,
+        kind=ConnectorKind.CVAT,
+        name="CVAT",
+        base_url=cvat.base_url,
+        access_token=TOKEN,
+        webhook_secret="cvat-webhook-secret-value",
+    )
+    ConnectorProject.objects.create(
+        connector=connector,
+        tool_project="1",
+        project=world.project,
+        task_type=world.box,
+    )
+    for employee_no, user in (("E1001", "worker1"), ("E1002", "worker2@cvat.org")):
+        worker_identity_create(
+            worker=world.workers[employee_no],
+            tool="cvat",
+            external_user=user,
+            connector=connector,
+        )
+    WorkRecord.objects.all().delete()
+    syncs = []
+    for _round in (1, 2):
+        client = CvatConnectorClient(connector, retry=RetryPolicy(sleep=lambda s: None))
+        with client:
+            syncs.append(connector_sync(connector=connector, client=client))
+    first, second = syncs
+    assert first.error == "" and (first.created, second.created) == (2, 0)
+    assert second.unchanged == 2
+    records = {
+        r.external_id: (r.worker.employee_no, r.units)
+        for r in WorkRecord.objects.select_related("worker")
+    }
+    assert records == {
+        f"{connector.namespace}cvat-job-35": ("E1001", 4),
+        f"{connector.namespace}cvat-job-34": ("E1002", 9),
+    }
+    reasons = " ".join(str(p) for p in first.skipped)
+    assert "job 36" in reasons
+    assert str(CVAT_NOT_ACCEPTED).split("%")[0][:20] in reasons
