@@ -9,9 +9,10 @@ the intervals are those of an attacker who also knows that people come in
 whole numbers (an LP relaxation would give wider, kinder intervals).
 
 ``collect`` reads what a county official can see for a span of months: the
-CSV of every month by park and by township, and the page of every month (its
-trend of the twelve months before, its shares and its income bands),
-checking on the way that the page and the CSV agree.
+CSV of every month by park and by township, and the page (its table, its
+trend of the twelve months up to it, its shares and its income bands) of the
+last month and of every month with pay figures, checking on the way that the
+page and the CSV agree.
 
 ``audit`` builds the relations at the level of each park (a township's or the
 total's figure is the sum of its parks' unknowns):
@@ -133,6 +134,15 @@ def collect(client, months: list[date]) -> Published:
                     for measure, heading in SHARES.items():
                         if column == heading:
                             put(out.shares, (unit, month, measure), text, url)
+        # The page of the last month holds the trend of the others; a page of
+        # another month adds only its income bands, when it has pay figures.
+        with_pay = any(
+            text != "—"
+            for (_unit, m, measure), text in out.cells.items()
+            if m == month and measure == "at_least_m"
+        )
+        if month != months[-1] and not with_pay:
+            continue
         page = client.get(reverse("county:report") + f"?month={month:%Y-%m}")
         assert page.status_code == 200
         context = page.context

@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from demo import seed as demo
@@ -165,9 +165,12 @@ HAN = {
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
+    # Each example is 13 months of pages: a failure is reported as found,
+    # not shrunk.
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plans=st.lists(park_plans, min_size=1, max_size=2))
@@ -219,6 +222,7 @@ def test_adversarial_small_parks(client, plans):
             staff_assign(user=user, park=park)
         client.force_login(user)
         _published, result = audited(client, parks)
+        print(len(result.intervals), result.findings[:5])
         assert not result.findings, result.findings[:20]
         transaction.set_rollback(True)
 
