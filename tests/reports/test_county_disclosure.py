@@ -222,7 +222,6 @@ def test_adversarial_small_parks(client, plans):
             staff_assign(user=user, park=park)
         client.force_login(user)
         _published, result = audited(client, parks)
-        print(len(result.intervals), result.findings[:5])
         assert not result.findings, result.findings[:20]
         transaction.set_rollback(True)
 
