@@ -177,6 +177,26 @@ def test_women_minorities_monitored_and_returners_among_the_employed(park):
     assert row.minority_share == Decimal("33.3")
 
 
+@pytest.mark.django_db
+def test_counts_are_rounded_and_shares_come_from_the_rounded_counts(park):
+    """R16.4: 26 employed of whom 16 women and 6 of a smaller ethnic group
+    are published as 25, 15 and 5, and the shares as 15 of 25 and 5 of 25
+    (60.0 % and 20.0 %), not the exact 61.5 % and 23.1 %, which with the
+    rounded counts would tell the exact ones."""
+    consent = {"sensitive_consent": True}
+    employ(park, 10, gender="male", ethnicity="汉族", **consent)
+    employ(park, 10, gender="female", ethnicity="汉族", **consent)
+    employ(park, 6, gender="female", ethnicity="东乡族", **consent)
+    row = park_row(report_for(official(park)), park)
+    assert values(row, "employed", "women", "minorities") == {
+        "employed": "25",
+        "women": "15",
+        "minorities": "5",
+    }
+    assert row.women_share == Decimal("60.0")
+    assert row.minority_share == Decimal("20.0")
+
+
 def _pay_park(amounts, *, rate=Decimal("0.0100")):
     """A park whose part-time workers each earn one of ``amounts`` in March
     (piece pay only: no hours, so no minimum-wage floor)."""

@@ -231,6 +231,11 @@ def test_csv_export(county_client):
     # and 3): each park's "below M" is small, so its count is hidden; the
     # total (13 of 19) is shown, rounded.
     assert [r[at_least] for r in rows[1:]] == ["15", "<5", "<5"]
+    # The shares beside the counts, as on the page: from the rounded counts,
+    # and "—" where a count is hidden (every worker is a woman here, so the
+    # women cell is hidden with the men).
+    women, minorities = header.index("Women %"), header.index("Smaller ethnic groups %")
+    assert [(r[women], r[minorities]) for r in rows[1:]] == [("—", "—")] * 3
 
 
 def test_pdf_export(county_client):
