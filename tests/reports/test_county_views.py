@@ -289,3 +289,30 @@ def test_page_query_count_does_not_grow_with_the_workers(
         assert response.context["report"].total.active.value == {6: 10, 30: 60}[size]
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_pdf_shows_the_same_figures_as_the_csv(county_client):
+    """R16.4: the PDF's table holds, row by row, exactly the figures of the
+    CSV (rounded counts, hidden cells, pay, M and shares), in the same
+    order."""
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                county_client.get(reverse("county:report_csv") + QUERY)
+                .content.decode()
+                .lstrip("\ufeff")
+            )
+        )
+    )
+    header = csv_rows[0]
+    pdf = county_client.get(reverse("county:report_pdf") + QUERY)
+    text = " ".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        .replace(",", "")
+        .split()
+    )
+    m = header.index("Minimum wage M")
+    for row in csv_rows[1:]:
+        # the counts, pay and M, then the shares (the PDF puts M before them)
+        figures = [*row[3 : m - 2], row[m], *row[m - 2 : m]]
+        assert " ".join(figures) in text, (row, figures)
