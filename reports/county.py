@@ -35,10 +35,10 @@ dropped.
 Suppression (R16.3) is ``suppress``: see its docstring for the rules.
 Disclosure across everything published together (R16.4) is ``round_count``
 and ``round_amount``: every count that is shown is rounded to the nearest
-multiple of ``ROUNDING_BASE``, shares are worked out from the rounded counts, and hours
-and pay are rounded to whole hours and ``MONEY_UNIT`` yuan. It is applied in
-``_table``, the one place every figure of the page, the CSV, the PDF, the
-trend and the charts comes from.
+multiple of ``ROUNDING_BASE``, shares are worked out from the rounded counts,
+and hours and pay are rounded to whole hours and ``MONEY_UNIT`` yuan. It is
+applied in ``_table``, the one place every figure of the page, the CSV, the
+PDF, the trend and the charts comes from.
 """
 
 from __future__ import annotations
