@@ -16,12 +16,17 @@ from django.utils.translation import pgettext_lazy
 VERBS = {
     "add": pgettext_lazy("audit", "added"),
     "approve": pgettext_lazy("audit", "approved"),
+    "confirm": pgettext_lazy("audit", "confirmed"),
+    "reject": pgettext_lazy("audit", "rejected"),
+    "submit": pgettext_lazy("audit", "entered"),
+    "bank_layout": pgettext_lazy("audit", "bank file layout chosen"),
     "calculate": pgettext_lazy("audit", "calculation started"),
     "calculated": pgettext_lazy("audit", "calculated"),
     "change": pgettext_lazy("audit", "changed"),
     "create": pgettext_lazy("audit", "created"),
     "delete": pgettext_lazy("audit", "deleted"),
     "import": pgettext_lazy("audit", "imported"),
+    "issue": pgettext_lazy("audit", "issued"),
     "paid": pgettext_lazy("audit", "marked paid"),
     "password_set": pgettext_lazy("audit", "password set"),
     "pdf": pgettext_lazy("audit", "PDF made"),
@@ -38,6 +43,8 @@ OBJECTS = {
     "work_record": _("work record"),
     "integration": _("integration"),
     "identity": _("annotator mapping"),
+    "certificate": _("income certificate"),
+    "identity_change": _("identity data change"),
 }
 KEYS = {
     "gross": _("gross pay"),
@@ -49,6 +56,16 @@ KEYS = {
     "worker": _("worker"),
     "rendered": _("files made"),
     "records": _("records"),
+    "from": _("from (month)"),
+    "to": _("to (month)"),
+    "months": _("months"),
+    "total_gross": _("total gross pay"),
+    "total_net": _("total net pay"),
+    "reason": _("reason"),
+    "bank_layout": _("bank file layout"),
+    "fields": _("fields"),
+    "changed": _("changed"),
+    "replaced": _("replaced"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 

@@ -19,3 +19,17 @@ def audit_list(
     if user.is_superuser:
         return qs
     return qs.filter(park_id__in=list(park_ids))
+
+
+def object_events(*, obj, actions: Iterable[str]) -> QuerySet[AuditEvent]:
+    """The events of ``actions`` about one object, newest first. The caller
+    has checked that the reader may see the object."""
+    return (
+        AuditEvent.objects.filter(
+            object_type=obj._meta.model_name,
+            object_id=str(obj.pk),
+            action__in=list(actions),
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )

@@ -8,9 +8,10 @@ from drf_spectacular.views import (
 )
 
 from config.api_docs import staff_only_unless_public
+from payroll import annual_views, bank_layout_views, certificate_views
 from payroll import views as payroll_views
 from reports import views as reports_views
-from workforce import two_factor_views
+from workforce import identity_views, two_factor_views
 from workforce import views as workforce_views
 
 worker_patterns = [
@@ -18,7 +19,11 @@ worker_patterns = [
     path("hours/", workforce_views.worker_sessions, name="sessions"),
     path("hours/<int:pk>/", workforce_views.worker_session_edit, name="session_edit"),
     path("payslips/", payroll_views.my_payslips, name="payslips"),
+    path("certificates/", certificate_views.my_certificates, name="certificates"),
     path("training/", reports_views.worker_training, name="training"),
+    path("profile/", identity_views.my_profile, name="profile"),
+    path("annual/", annual_views.my_annual, name="annual"),
+    path("annual/<int:year>.pdf", annual_views.my_annual_pdf, name="annual_pdf"),
 ]
 
 park_patterns = [
@@ -49,8 +54,32 @@ park_patterns = [
         payroll_views.record_correct,
         name="record_correct",
     ),
+    path(
+        "sessions/<int:pk>/correct/",
+        workforce_views.session_correct,
+        name="session_correct",
+    ),
     path("runs/<int:pk>/", payroll_views.run_status, name="run_status"),
     path("rates/", payroll_views.rates, name="rates"),
+    path("bank-layout/", bank_layout_views.bank_layout, name="bank_layout"),
+    path("certificates/", certificate_views.park_certificates, name="certificates"),
+    path(
+        "certificates/<int:pk>/revoke/",
+        certificate_views.park_certificate_revoke,
+        name="certificate_revoke",
+    ),
+    path("annual/", annual_views.park_annual, name="annual"),
+    path(
+        "workers/<int:pk>/annual/<int:year>.pdf",
+        annual_views.park_annual_pdf,
+        name="annual_pdf",
+    ),
+    path("identity-changes/", identity_views.identity_changes, name="identity_changes"),
+    path(
+        "identity-changes/<int:pk>/<slug:decision>/",
+        identity_views.identity_change_decide,
+        name="identity_change_decide",
+    ),
     path("audit/", workforce_views.audit, name="audit"),
     path("training/", reports_views.park_training, name="training"),
     path("training.pdf", reports_views.park_training_pdf, name="training_pdf"),
@@ -65,6 +94,14 @@ urlpatterns = [
     path("county/", include("reports.county_urls")),
     path("payslips/<str:number>/", payroll_views.payslip_detail, name="payslip"),
     path("payslips/<str:number>/pdf/", payroll_views.payslip_pdf, name="payslip_pdf"),
+    path(
+        "certificates/<int:pk>/pdf/",
+        certificate_views.certificate_pdf,
+        name="certificate_pdf",
+    ),
+    # Public: the address a certificate's QR code holds (no login).
+    path("verify/", certificate_views.verify, name="verify"),
+    path("verify/<str:code>/", certificate_views.verify, name="verify_code"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", two_factor_views.setup, name="two_factor"),
@@ -100,3 +137,5 @@ urlpatterns = [
         name="redoc",
     ),
 ]
+
+handler400 = "workforce.views.bad_request"

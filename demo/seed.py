@@ -808,7 +808,7 @@ def write_plan(
         raise ValidationError(USERS_EXIST % {"names": ", ".join(clash)})
 
     with transaction.atomic():
-        park = park_create(**PARK)
+        park = park_create(**PARK, opened_on=plan.park_opened)
         users = _create_logins(password)
         log(f"Park {park.code} and {len(users)} logins")
 

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from payroll import bank_layouts
 from workforce import bounds
 from workforce.models import Park, SkillLevel, Worker
 
@@ -731,3 +732,105 @@ class WorkCorrection(models.Model):
     def clean(self):
         if not (self.reason or "").strip():
             raise ValidationError({"reason": CORRECTION_REASON})
+
+
+class IncomeCertificate(models.Model):
+    """R17.3: a certificate of income (收入证明) over paid months of one worker.
+
+    The figures are a snapshot taken at issue (``months``: one entry per month
+    with its payslip number, gross and net), signed with the server's key
+    (``digest``), so that a record changed afterwards no longer verifies. The
+    ``code`` is 128 random bits; anybody holding it may verify the certificate
+    on the public page, which shows only the park, the span, the totals and a
+    masked name.
+    """
+
+    code = models.CharField(_("verification code"), max_length=32, unique=True)
+    park = models.ForeignKey(
+        Park, on_delete=models.PROTECT, related_name="income_certificates"
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.PROTECT, related_name="income_certificates"
+    )
+    # The name and park as printed, at the moment of issue.
+    holder_name = models.CharField(_("name"), max_length=100)
+    park_name = models.CharField(_("employer"), max_length=100)
+    employed_from = models.DateField(_("hire date"))
+    employed_until = models.DateField(_("leave date"), null=True, blank=True)
+    span_start = models.DateField(_("from (month)"))
+    span_end = models.DateField(_("to (month)"))
+    months = models.JSONField(default=list)
+    total_gross = models.DecimalField(
+        _("total gross pay"), max_digits=14, decimal_places=2
+    )
+    total_net = models.DecimalField(_("total net pay"), max_digits=14, decimal_places=2)
+    digest = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("income certificate")
+        verbose_name_plural = _("income certificates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(span_start__lte=F("span_end")),
+                name="certificate_span_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["worker", "-issued_at"]),
+            models.Index(fields=["park", "-issued_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.span_start:%Y-%m}–{self.span_end:%Y-%m}"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ParkPaymentSettings(models.Model):
+    """How a park's payments go out: the column layout of its bank batch
+    payment file (``payroll.bank_layouts``), chosen by its director."""
+
+    park = models.OneToOneField(
+        Park, on_delete=models.CASCADE, related_name="payment_settings"
+    )
+    bank_layout = models.CharField(
+        _("bank file layout"),
+        max_length=20,
+        choices=bank_layouts.LAYOUT_CHOICES,
+        default=bank_layouts.DEFAULT_LAYOUT,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
+
+    def __str__(self):
+        return f"{self.park.code} {self.bank_layout}"

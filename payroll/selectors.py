@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from payroll.models import (
     Adjustment,
+    IncomeCertificate,
     PayPeriod,
     PayrollRun,
     Payslip,
@@ -129,3 +130,10 @@ def correction_list(*, user) -> QuerySet[WorkCorrection]:
     ):
         return qs.none()
     return _scope(qs, user, park_path="record__worker__park", worker_path=None)
+
+
+def certificate_list(*, user) -> QuerySet[IncomeCertificate]:
+    """Certificates of income (R17.3): a worker's own, her park's for its pay
+    staff; trainers and county officials see none."""
+    qs = IncomeCertificate.objects.select_related("worker", "park", "issued_by")
+    return _pay_scope(qs, user, park_path="park")

@@ -3,16 +3,19 @@
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from payroll.bank_layouts import DEFAULT_LAYOUT, LAYOUTS, BankLayout
+from payroll.integrations import has_park_role
 from payroll.models import (
     ACCURACY_RANGE,
     UNITS_POSITIVE,
     Client,
+    ParkPaymentSettings,
     Project,
     QualityTier,
     RateCard,
@@ -100,13 +103,9 @@ def rate_card_create(
         created_by=actor,
     )
     card.full_clean()
-    problems = {}
-    problem = bounds.rate_error(rate, _max_rate(project.park, effective_from))
-    if problem:
-        problems["rate"] = problem
-    problem = bounds.effective_from_error(project.park, effective_from)
-    if problem:
-        problems["effective_from"] = problem
+    problems = rate_card_problems(
+        project=project, rate=rate, effective_from=effective_from
+    )
     if problems:
         raise ValidationError(problems)
     same_key = RateCard.objects.select_for_update().filter(
@@ -151,6 +150,29 @@ def rate_card_create(
         },
     )
     return card
+
+
+def rate_card_problems(
+    *, project: Project, rate: Decimal | None, effective_from: date | None
+) -> dict[str, str]:
+    """The bounds of a new rate card (``workforce.bounds``): a rate above 0 and
+    at most the park's policy maximum, a start from the park's opening to a
+    year ahead. The page's form, the API's serializer and
+    :func:`rate_card_create` all ask this, so they refuse the same values with
+    the same messages."""
+    problems = {}
+    if rate is not None:
+        max_rate = _max_rate(
+            project.park, effective_from or bounds.park_today(project.park)
+        )
+        problem = bounds.rate_error(rate, max_rate)
+        if problem:
+            problems["rate"] = problem
+    if effective_from is not None:
+        problem = bounds.effective_from_error(project.park, effective_from)
+        if problem:
+            problems["effective_from"] = problem
+    return problems
 
 
 def _max_rate(park: Park, day: date) -> Decimal | None:
@@ -266,3 +288,44 @@ def work_record_delete(*, record: WorkRecord, actor) -> None:
         },
     )
     record.delete()
+
+
+BANK_LAYOUT_DIRECTOR_ONLY = _("Only the park's director can choose the bank layout.")
+UNKNOWN_BANK_LAYOUT = _("Choose one of the bank file layouts.")
+
+
+def bank_layout_of(park: Park) -> BankLayout:
+    """R17.2: the park's bank batch layout, the standard one unless chosen."""
+    code = (
+        ParkPaymentSettings.objects.filter(park=park)
+        .values_list("bank_layout", flat=True)
+        .first()
+    )
+    return LAYOUTS.get(code or DEFAULT_LAYOUT, LAYOUTS[DEFAULT_LAYOUT])
+
+
+@transaction.atomic
+def bank_layout_set(*, park: Park, layout: str, actor) -> ParkPaymentSettings:
+    """The director chooses the park's bank batch layout; audited."""
+    if actor is not None and not has_park_role(actor, park.id, {"director"}):
+        raise PermissionDenied(BANK_LAYOUT_DIRECTOR_ONLY)
+    if layout not in LAYOUTS:
+        raise ValidationError({"bank_layout": UNKNOWN_BANK_LAYOUT})
+    current, _created = ParkPaymentSettings.objects.select_for_update().get_or_create(
+        park=park
+    )
+    before = current.bank_layout
+    current.bank_layout = layout
+    current.updated_by = actor if getattr(actor, "pk", None) else None
+    current.full_clean()
+    current.save()
+    if before != layout or _created:
+        audit_record(
+            actor=actor,
+            park=park,
+            action="park.bank_layout",
+            obj=current,
+            before={"bank_layout": before},
+            after={"bank_layout": layout},
+        )
+    return current

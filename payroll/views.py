@@ -33,11 +33,12 @@ from payroll.selectors import (
     run_list,
     work_record_list,
 )
-from payroll.services import rate_card_create
+from payroll.services import rate_card_create, rate_card_problems
+from workforce import bounds
 from workforce.access import role_required, staff_park
 from workforce.forms import IsoDateInput
 from workforce.models import SkillLevel, Worker
-from workforce.selectors import user_roles, worker_list
+from workforce.selectors import user_roles, work_session_list, worker_list
 from workforce.views import month_options, own_worker, parse_month
 
 # --- worker: earnings ---------------------------------------------------
@@ -88,7 +89,7 @@ def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
 def worker_home(request):
     """Today and this month so far; earnings by day and project; 12 months."""
     worker = own_worker(request)
-    month = parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"), parks=[worker.park])
     view = month_view(worker=worker, month=month)
     today = timezone.localdate()
     today_minutes, open_session = day_sessions(worker=worker, day=today)
@@ -268,7 +269,7 @@ def _staff_period(request, pk: int):
 def payroll_calculate(request):
     """Start a calculation of a month (creating the period if needed)."""
     park = staff_park(request)
-    month = parse_month(request.POST.get("month"))
+    month = parse_month(request.POST.get("month"), parks=[park])
     period = period_services.period_get_or_create(park=park, month=month)
     try:
         run = period_services.payroll_run_start(period=period, actor=request.user)
@@ -411,11 +412,11 @@ def month_end(month):
 @role_required("director", "payroll_officer")
 @require_GET
 def period_records(request, pk: int):
-    """A worker's work records of a period's month, each with its figures
-    after corrections and a link to correct it."""
+    """A worker's work records and hours of a period's month, each with its
+    figures after corrections and a link to correct it."""
     period = _staff_period(request, pk)
     employee_no = (request.GET.get("employee_no") or "").strip()
-    records = []
+    records, sessions = [], []
     if employee_no:
         for record in (
             work_record_list(user=request.user)
@@ -430,10 +431,25 @@ def period_records(request, pk: int):
         ):
             units, accuracy, voided = correction_services.record_figures(record)
             records.append((record, units, accuracy, voided))
+        sessions = (
+            work_session_list(user=request.user)
+            .filter(
+                worker__park=period.park,
+                worker__employee_no=employee_no,
+                work_date__gte=period.month,
+                work_date__lt=month_end(period.month),
+            )
+            .order_by("start")[:500]
+        )
     return render(
         request,
         "park/period_records.html",
-        {"period": period, "employee_no": employee_no, "records": records},
+        {
+            "period": period,
+            "employee_no": employee_no,
+            "records": records,
+            "sessions": sessions,
+        },
     )
 
 
@@ -448,7 +464,9 @@ class CorrectionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     units = forms.IntegerField(
-        label=gettext_lazy("New units"), required=False, min_value=1
+        label=gettext_lazy("New units"),
+        required=False,
+        validators=[bounds.validate_units],
     )
     accuracy = forms.DecimalField(
         label=gettext_lazy("New accuracy (%)"),
@@ -534,9 +552,26 @@ class RateCardForm(forms.Form):
         label=gettext_lazy("Valid from"), widget=IsoDateInput()
     )
 
-    def __init__(self, *args, projects=None, **kwargs):
+    def __init__(self, *args, projects=None, park=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+        if park is not None:
+            # The phone's date picker offers only the days a card may start.
+            self.fields["effective_from"].widget.attrs.update(
+                min=bounds.earliest_day(park).isoformat(),
+                max=(bounds.park_today(park) + bounds.RATE_CARD_AHEAD).isoformat(),
+            )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("project") is not None:
+            for field, problem in rate_card_problems(
+                project=data["project"],
+                rate=data.get("rate"),
+                effective_from=data.get("effective_from"),
+            ).items():
+                self.add_error(field, problem)
+        return data
 
 
 @role_required("director", "payroll_officer")
@@ -548,6 +583,7 @@ def rates(request):
     form = RateCardForm(
         request.POST or None,
         projects=projects,
+        park=park,
         initial={"effective_from": timezone.localdate() + timedelta(days=1)},
     )
     if request.method == "POST" and form.is_valid():

@@ -29,6 +29,7 @@ from reports.county import (
     Figure,
     ReportRow,
     employment_report,
+    report_parks,
 )
 from workforce.access import role_required
 from workforce.views import parse_month
@@ -70,7 +71,11 @@ def _default_month() -> date:
 
 def _parse(request) -> tuple[date, str]:
     # Out of bounds is a 400 naming the range, as on every page.
-    month = parse_month(request.GET.get("month"), _default_month())
+    month = parse_month(
+        request.GET.get("month"),
+        _default_month(),
+        parks=report_parks(user=request.user),
+    )
     by = request.GET.get("by", "park")
     return month, by if by in GROUPINGS else "park"
 

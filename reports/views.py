@@ -41,7 +41,7 @@ def _staff_rows(request, park, month):
 def staff(request):
     """Staff metrics for a month: sortable, filterable, searchable, paginated."""
     park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"), parks=[park])
     rows = _staff_rows(request, park, month)
     page = Paginator(rows, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
     warnings = payslip_warnings(
@@ -93,7 +93,7 @@ def staff(request):
 def staff_csv(request):
     """The same table, every row, as CSV (streamed)."""
     park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"), parks=[park])
     rows = _staff_rows(request, park, month)
     writer = csv_writer()
     header = [
@@ -172,7 +172,7 @@ def trends(request):
 def coverage_view(request):
     """Hour of day × weekday: how many people work, on average."""
     park = staff_park(request)
-    month = parse_month(request.GET.get("month"))
+    month = parse_month(request.GET.get("month"), parks=[park])
     cov = coverage(park=park, month=month)
     weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
     rows = []

@@ -85,15 +85,19 @@ def effective_from_error(park, day: date) -> str | None:
     return DAY_OUT_OF_RANGE % {"field": EFFECTIVE_FROM, "first": first, "last": last}
 
 
-def month_range() -> tuple[date, date]:
-    """Months a page or the API may ask for: from the earliest day to
-    December of next year."""
+def month_range(parks=()) -> tuple[date, date]:
+    """Months a page or the API may ask for about ``parks``: from the earliest
+    period (the month the earliest of them opened, since nothing is dated
+    before a park's opening) to December of next year. Without parks, from
+    the month of :data:`EARLIEST_DAY`."""
     today = timezone.localdate()
-    return EARLIEST_DAY.replace(day=1), date(today.year + 1, 12, 1)
+    openings = [earliest_day(park) for park in parks]
+    first = min(openings) if openings else EARLIEST_DAY
+    return first.replace(day=1), date(today.year + 1, 12, 1)
 
 
-def month_error(month: date) -> str | None:
-    first, last = month_range()
+def month_error(month: date, parks=()) -> str | None:
+    first, last = month_range(parks)
     if first <= month <= last:
         return None
     return MONTH_OUT_OF_RANGE % {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"}

@@ -79,3 +79,36 @@ def special_deductions_to_date(*, worker_ids, month: date) -> dict[int, Decimal]
             worker_ids=worker_ids, month=month
         ).items()
     }
+
+
+def special_deductions_by_month(
+    *, worker, year: int
+) -> dict[date, dict[str, tuple[Decimal, Decimal]]]:
+    """R11.2 for one worker's year, month by month: per category the amount
+    in force that month and the year-to-date sum (as
+    ``special_deductions_by_category`` gives it for that month). One query."""
+    december = date(year, 12, 1)
+    changes: dict[str, list] = defaultdict(list)
+    for category, valid_from, amount in (
+        SpecialDeduction.objects.filter(worker=worker, valid_from__lte=december)
+        .order_by("category", "valid_from")
+        .values_list("category", "valid_from", "monthly_amount")
+    ):
+        changes[category].append((_month_index(valid_from), amount))
+    first = max(_month_index(date(year, 1, 1)), _month_index(worker.hire_date))
+    result: dict[date, dict[str, tuple[Decimal, Decimal]]] = {
+        date(year, m, 1): {} for m in range(1, 13)
+    }
+    for category, rows in changes.items():
+        total = Decimal(0)
+        for month in result:
+            index = _month_index(month)
+            in_force = ZERO
+            if index >= first:
+                for starts, amount in rows:
+                    if starts <= index:
+                        in_force = amount
+                total += in_force
+            if total:
+                result[month][category] = (in_force, total)
+    return result

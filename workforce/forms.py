@@ -3,8 +3,10 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from workforce import bounds
+from workforce.closing import check_open
 
 END_BEFORE_START = _("The end must be after the start.")
 
@@ -33,11 +35,30 @@ class SessionForm(forms.Form):
         label=_("End"), widget=forms.TimeInput(attrs={"type": "time"})
     )
 
-    def __init__(self, *args, tz_name: str = "Asia/Shanghai", **kwargs):
+    check_closed = True  # a worker's own entry stops at a closed month
+
+    def __init__(self, *args, park, **kwargs):
         super().__init__(*args, **kwargs)
-        self.tz = ZoneInfo(tz_name)
+        self.park = park
+        self.tz = ZoneInfo(park.time_zone)
         if not self.is_bound and "day" not in self.initial:
-            self.initial["day"] = timezone.localdate()
+            self.initial["day"] = bounds.park_today(park)
+        # The phone's date picker offers only the days that can be entered.
+        self.fields["day"].widget.attrs.update(
+            min=bounds.earliest_day(park).isoformat(),
+            max=bounds.park_today(park).isoformat(),
+        )
+
+    def clean_day(self):
+        """From the park's opening to its today (bounds), and not in a closed
+        month (R13.5), checked here as the services check it again."""
+        day = self.cleaned_data["day"]
+        problem = bounds.day_error(self.park, day, bounds.SESSION_DAY)
+        if problem:
+            raise ValidationError(problem)
+        if self.check_closed:
+            check_open(park=self.park, day=day)
+        return day
 
     def clean(self):
         data = super().clean()
@@ -51,6 +72,15 @@ class SessionForm(forms.Form):
             end += timedelta(days=1)
         data["start_at"], data["end_at"] = start, end
         return data
+
+
+class SessionCorrectionForm(SessionForm):
+    """A staff correction of a worker's hours, with its reason. A closed
+    month's session can be corrected too: the correction is recorded and the
+    approved pay stays as it is (R13.5)."""
+
+    check_closed = False
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 class NewPasswordForm(forms.Form):

@@ -494,3 +494,63 @@ class WorkSession(models.Model):
                 errors["start"] = problem
         if errors:
             raise ValidationError(errors)
+
+
+class IdentityChangeStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for confirmation")
+    CONFIRMED = "confirmed", _("confirmed")
+    REJECTED = "rejected", _("rejected")
+    REPLACED = "replaced", _("replaced by a newer entry")
+
+
+class IdentityChange(models.Model):
+    """R17.1: identity or bank data a worker entered herself, kept encrypted
+    until the park's director or payroll officer confirms it (then it is
+    copied to the worker) or rejects it. A field left empty is not changed."""
+
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="identity_changes"
+    )
+    resident_id = EncryptedTextField(_("resident ID number"), blank=True)
+    bank_name = EncryptedTextField(_("bank"), blank=True)
+    bank_account = EncryptedTextField(_("bank account number"), blank=True)
+    account_holder = EncryptedTextField(_("account holder"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=IdentityChangeStatus.choices,
+        default=IdentityChangeStatus.PENDING,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("identity data change")
+        verbose_name_plural = _("identity data changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"],
+                condition=Q(status="pending"),
+                name="identity_change_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.status} {self.submitted_at:%Y-%m-%d}"
+
+    def masked(self) -> dict[str, str]:
+        """The entered fields with only their last 4 characters."""
+        return {name: identity.mask(getattr(self, name)) for name in IDENTITY_FIELDS}
+
+    def fields_given(self) -> list[str]:
+        return [name for name in IDENTITY_FIELDS if getattr(self, name)]

@@ -5,6 +5,8 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from workforce.models import (
+    IdentityChange,
+    IdentityChangeStatus,
     Park,
     PayPolicy,
     SkillPeriod,
@@ -95,3 +97,19 @@ def park_list(*, user) -> QuerySet[Park]:
 
 def team_list(*, user) -> QuerySet[Team]:
     return Team.objects.select_related("park").filter(park__in=park_list(user=user))
+
+
+def identity_change_list(*, user) -> QuerySet[IdentityChange]:
+    """R17.1: workers' own entries of identity data the user may confirm
+    or reject: the pending ones of their parks, for directors and payroll
+    officers."""
+    qs = IdentityChange.objects.select_related("worker", "worker__park").filter(
+        status=IdentityChangeStatus.PENDING
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if not user_roles(user) & {"director", "payroll_officer"}:
+        return qs.none()
+    return qs.filter(worker__park_id__in=user_park_ids(user))

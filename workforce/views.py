@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audit.selectors import audit_list
+from audit.selectors import audit_list, object_events
 from workforce import bounds
 from workforce.access import home_url_name, role_required, staff_park
-from workforce.forms import NewPasswordForm, SessionForm
+from workforce.closing import is_closed
+from workforce.forms import NewPasswordForm, SessionCorrectionForm, SessionForm
 from workforce.models import Worker
 from workforce.selectors import (
     user_park_ids,
@@ -28,6 +29,7 @@ from workforce.services import (
     CLOCK_IN_CANCELLED,
     work_session_clock_in,
     work_session_clock_out,
+    work_session_correct,
     work_session_log,
     work_session_update,
     worker_set_password,
@@ -62,7 +64,9 @@ def own_worker(request) -> Worker:
         raise Http404 from None
 
 
-def parse_month(value: str | None, default: date | None = None) -> date:
+def parse_month(value: str | None, default: date | None = None, *, parks=()) -> date:
+    """A ``?month=YYYY-MM`` parameter; out of the range of ``parks``' periods
+    (see :func:`workforce.bounds.month_range`) is a 400 naming the range."""
     default = default or timezone.localdate().replace(day=1)
     if not value:
         return default
@@ -71,10 +75,18 @@ def parse_month(value: str | None, default: date | None = None) -> date:
         day = date(int(year), int(month), 1)
     except ValueError:
         return default
-    problem = bounds.month_error(day)
+    problem = bounds.month_error(day, parks)
     if problem:
         raise BadRequest(problem)
     return day
+
+
+def bad_request(request, exception):
+    """The 400 page. A refusal raised by our own checks (``BadRequest``, such
+    as a month out of range) says what was wrong; other causes say nothing
+    of themselves."""
+    message = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def month_options(count: int = 12) -> list[date]:
@@ -91,7 +103,7 @@ def month_options(count: int = 12) -> list[date]:
 def worker_sessions(request):
     """Log a session, clock in or out, and fix own sessions of the last week."""
     worker = own_worker(request)
-    form = SessionForm(tz_name=worker.park.time_zone)
+    form = SessionForm(park=worker.park)
     if request.method == "POST":
         action = request.POST.get("action", "log")
         try:
@@ -109,7 +121,7 @@ def worker_sessions(request):
                         request, _("Clocked out: %(hours)s hours.") % {"hours": hours}
                     )
                 return redirect("me:sessions")
-            form = SessionForm(request.POST, tz_name=worker.park.time_zone)
+            form = SessionForm(request.POST, park=worker.park)
             if form.is_valid():
                 work_session_log(
                     worker=worker,
@@ -146,14 +158,13 @@ def worker_session_edit(request, pk: int):
         ),
         pk=pk,
     )
-    tz = worker.park.time_zone
     local_start = timezone.localtime(session.start)
     initial = {"day": local_start.date(), "start": local_start.time().replace(second=0)}
     if session.end:
         initial["end"] = timezone.localtime(session.end).time().replace(second=0)
-    form = SessionForm(initial=initial, tz_name=tz)
+    form = SessionForm(initial=initial, park=worker.park)
     if request.method == "POST":
-        form = SessionForm(request.POST, tz_name=tz)
+        form = SessionForm(request.POST, park=worker.park)
         if form.is_valid():
             try:
                 work_session_update(
@@ -227,6 +238,81 @@ def worker_password(request, pk: int):
     return render(
         request, "park/worker_password.html", {"worker": worker, "form": form}
     )
+
+
+SESSION_CORRECTIONS = ("work_session.correct", "work_session.correction")
+
+
+@role_required("director", "payroll_officer")
+@require_http_methods(["GET", "POST"])
+def session_correct(request, pk: int):
+    """Correct one worker's hours (R13.5): in an open month the session
+    changes; in a closed one the correction is recorded with its reason and
+    the approved pay stays as it is."""
+    session = get_object_or_404(
+        work_session_list(user=request.user).select_related("worker__park"), pk=pk
+    )
+    park = session.worker.park
+    closed = is_closed(park, session.work_date)
+    local_start = timezone.localtime(session.start)
+    initial = {"day": local_start.date(), "start": local_start.time().replace(second=0)}
+    if session.end:
+        initial["end"] = timezone.localtime(session.end).time().replace(second=0)
+    form = SessionCorrectionForm(request.POST or None, initial=initial, park=park)
+    if request.method == "POST" and form.is_valid():
+        try:
+            work_session_correct(
+                session=session,
+                start=form.cleaned_data["start_at"],
+                end=form.cleaned_data["end_at"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc, request)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The correction is recorded; the approved pay of the month "
+                    "stays as it is."
+                )
+                if closed
+                else _("Hours corrected."),
+            )
+            return redirect("park:session_correct", pk=session.pk)
+    corrections = object_events(obj=session, actions=SESSION_CORRECTIONS)
+    return render(
+        request,
+        "park/session_correct.html",
+        {
+            "session": session,
+            "closed": closed,
+            "form": form,
+            "corrections": [
+                {
+                    "event": event,
+                    "before": _session_text(event.before),
+                    "after": _session_text(event.after),
+                    "reason": (event.after or {}).get("reason", ""),
+                }
+                for event in corrections
+            ],
+        },
+    )
+
+
+def _session_text(figures) -> str:
+    """ "2026-11-03 08:00–12:30" from an audit event's figures of a session."""
+    figures = figures or {}
+    start, end = figures.get("start"), figures.get("end")
+    if not start:
+        return "—"
+    start_at = timezone.localtime(datetime.fromisoformat(start))
+    text = f"{start_at:%Y-%m-%d %H:%M}"
+    if end:
+        text += f"–{timezone.localtime(datetime.fromisoformat(end)):%H:%M}"
+    return text
 
 
 @role_required("director")

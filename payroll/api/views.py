@@ -8,6 +8,7 @@ raise ``PermissionDenied``); a refused value 400 with the field messages.
 """
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -48,7 +49,7 @@ from payroll.models import (
     Project,
     TaskType,
 )
-from payroll.services import rate_card_create
+from payroll.services import rate_card_create, rate_card_problems
 from workforce import bounds
 from workforce import selectors as people
 from workforce.closing import is_closed
@@ -73,6 +74,28 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 def _in_range(day: date) -> None:
     if not EARLIEST <= day <= LATEST:
         raise serializers.ValidationError(OUT_OF_RANGE)
+
+
+class SessionTimes(serializers.Serializer):
+    """A session's start and end; the start's day in the park's time zone
+    (``context["park"]``) within the bounds of ``workforce.bounds``."""
+
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+    def validate_end(self, value):
+        _in_range(value.date())
+        return value
+
+    def validate_start(self, value):
+        _in_range(value.date())
+        park = self.context.get("park")
+        if park is not None:
+            day = value.astimezone(ZoneInfo(park.time_zone)).date()
+            problem = bounds.day_error(park, day, bounds.SESSION_DAY)
+            if problem:
+                raise serializers.ValidationError(problem)
+        return value
 
 
 def _scope(serializer, name: str, selector) -> None:
@@ -155,24 +178,15 @@ class WorkSessionViewSet(mixins.CreateModelMixin, _ReadOnly):
     throttle_scope = "write"
 
     @extend_schema_serializer(component_name="WorkSessionInput")
-    class InputSerializer(serializers.Serializer):
-        start = serializers.DateTimeField()
-        end = serializers.DateTimeField()
-
-        def validate_start(self, value):
-            _in_range(value.date())
-            return value
-
-        def validate_end(self, value):
-            _in_range(value.date())
-            return value
+    class InputSerializer(SessionTimes):
+        pass
 
     @extend_schema(request=InputSerializer, responses={201: out.WorkSessionSerializer})
     def create(self, request, *args, **kwargs):
-        worker = Worker.objects.filter(user=request.user).first()
+        worker = Worker.objects.filter(user=request.user).select_related("park").first()
         if worker is None:
             raise PermissionDenied(ONLY_WORKERS_LOG)
-        data = self.InputSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data, context={"park": worker.park})
         data.is_valid(raise_exception=True)
         session = work_session_log(worker=worker, **data.validated_data)
         return Response(
@@ -234,6 +248,16 @@ class RateCardViewSet(mixins.CreateModelMixin, _ReadOnly):
                 _in_range(value)
             return value
 
+        def validate(self, attrs):
+            problems = rate_card_problems(
+                project=attrs["project"],
+                rate=attrs["rate"],
+                effective_from=attrs["effective_from"],
+            )
+            if problems:
+                raise serializers.ValidationError(problems)
+            return attrs
+
     @extend_schema(request=InputSerializer, responses={201: out.RateCardSerializer})
     def create(self, request, *args, **kwargs):
         data = self.InputSerializer(data=request.data, context={"user": request.user})
@@ -287,10 +311,15 @@ class PayPeriodViewSet(mixins.CreateModelMixin, _ReadOnly):
 
         def validate_month(self, value):
             _in_range(value)
-            problem = bounds.month_error(value.replace(day=1))
-            if problem:
-                raise serializers.ValidationError(problem)
             return value.replace(day=1)
+
+        def validate(self, attrs):
+            # The range starts at the park's first month, so it is checked
+            # once the park is known.
+            problem = bounds.month_error(attrs["month"], [attrs["park"]])
+            if problem:
+                raise serializers.ValidationError({"month": problem})
+            return attrs
 
     @extend_schema(
         request=InputSerializer,
@@ -624,9 +653,7 @@ class WorkSessionCorrectView(_Operation):
     correction, with its reason, is kept in the audit trail."""
 
     @extend_schema_serializer(component_name="WorkSessionCorrectInput")
-    class InputSerializer(serializers.Serializer):
-        start = serializers.DateTimeField()
-        end = serializers.DateTimeField()
+    class InputSerializer(SessionTimes):
         reason = serializers.CharField(max_length=200)
 
     class OutputSerializer(serializers.Serializer):
@@ -648,7 +675,9 @@ class WorkSessionCorrectView(_Operation):
             people.work_session_list(user=request.user).select_related("worker__park"),
             pk=pk,
         )
-        data = self.InputSerializer(data=request.data)
+        data = self.InputSerializer(
+            data=request.data, context={"park": session.worker.park}
+        )
         data.is_valid(raise_exception=True)
         closed = is_closed(session.worker.park, session.work_date)
         session = work_session_correct(
@@ -664,7 +693,9 @@ class WorkSessionCorrectView(_Operation):
 class WorkRecordCorrectView(_Operation):
     @extend_schema_serializer(component_name="WorkRecordCorrectInput")
     class InputSerializer(serializers.Serializer):
-        units = serializers.IntegerField(required=False, min_value=1)
+        units = serializers.IntegerField(
+            required=False, validators=[bounds.validate_units]
+        )
         accuracy = serializers.DecimalField(
             max_digits=5, decimal_places=2, required=False
         )

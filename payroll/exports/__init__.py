@@ -2,8 +2,8 @@
 and social insurance offices, as ``.xlsx`` or CSV.
 
 - ``bank``: the batch payment file, one row per payslip with net pay above 0,
-  then the count and total. One default column layout for every park (a
-  park's own bank layout would be a setting of its own, not made yet).
+  with the count and total, in the column layout the park chose for its bank
+  (``payroll.bank_layouts``; the standard layout unless it chose another).
 - ``iit``: the withholding declaration of 正常工资薪金所得 in the column layout
   of the withholding client's import template (``IIT_HEADERS``); its figures
   are the payslips' R11 inputs.
@@ -32,9 +32,11 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from documents.csv import BOM, csv_writer
+from payroll.bank_layouts import STANDARD
 from payroll.engine import LineKind
 from payroll.integrations import require_park_role
 from payroll.models import LOCKED_STATUSES, PayPeriod, Payslip, PayslipLine
+from payroll.services import bank_layout_of
 from workforce.deductions import special_deductions_by_category
 from workforce.identity import validate_account, validate_resident_id
 from workforce.models import DeductionCategory, Worker
@@ -63,7 +65,7 @@ UNSPECIFIED_DEDUCTION = _(
     "a special additional deduction carried over without a category"
 )
 
-BANK_HEADERS = ["序号", "账户名", "账号", "开户银行", "金额", "备注"]
+BANK_HEADERS = STANDARD.headers
 IIT_HEADERS = [
     "工号",
     "姓名",
@@ -133,6 +135,8 @@ class Export:
     rows: list[list] = field(default_factory=list)
     # The closing rows (count and total), after the data rows.
     summary: list[list] = field(default_factory=list)
+    # Rows before the headers (a bank layout's count and total).
+    preamble: list[list] = field(default_factory=list)
     count: int = 0
     total: Decimal = ZERO
 
@@ -212,14 +216,26 @@ def period_export_build(*, period: PayPeriod, kind: str) -> Export:
     ]
     if problems:
         raise ExportRefused(problems)
-    headers = {"bank": BANK_HEADERS, "iit": IIT_HEADERS, "si": SI_HEADERS}[kind]
+    layout = bank_layout_of(period.park) if kind == "bank" else None
+    headers = {
+        "bank": layout.headers if layout else BANK_HEADERS,
+        "iit": IIT_HEADERS,
+        "si": SI_HEADERS,
+    }[kind]
     export = Export(kind=kind, headers=headers)
     for n, slip in enumerate(slips, 1):
         w, items = slip.worker, si.get(slip.id, {})
         amounts = [items.get(k, (None, ZERO))[1] for k in SI_KINDS]
         if kind == "bank":
             remark = f"{period.month:%Y-%m} 工资 {slip.number}"
-            row = [n, w.account_holder, w.bank_account, w.bank_name, slip.net, remark]
+            row = layout.row(
+                seq=n,
+                holder=w.account_holder,
+                account=w.bank_account,
+                bank=w.bank_name,
+                amount=slip.net,
+                remark=remark,
+            )
             export.total += slip.net
         elif kind == "iit":
             cumulative = categories.get(slip.worker_id, {})
@@ -247,7 +263,11 @@ def period_export_build(*, period: PayPeriod, kind: str) -> Export:
         export.rows.append(row)
     export.count = len(export.rows)
     if kind == "bank":
-        export.summary = [["合计", f"{export.count} 笔", "", "", export.total, ""]]
+        closing = layout.summary_rows(export.count, export.total)
+        if layout.summary == "header":
+            export.preamble = closing
+        else:
+            export.summary = closing
     return export
 
 
@@ -306,7 +326,7 @@ def render(export: Export, fmt: str) -> bytes:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv_writer(out, lineterminator="\r\n")
-        for row in [export.headers, *export.rows, *export.summary]:
+        for row in [*export.preamble, export.headers, *export.rows, *export.summary]:
             writer.writerow([_csv_cell(v) for v in row])
         return (BOM + out.getvalue()).encode()
     if fmt != "xlsx":
@@ -316,9 +336,10 @@ def render(export: Export, fmt: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = export.kind
-    sheet.append(export.headers)
-    for row in [*export.rows, *export.summary]:
+    for row in [*export.preamble, export.headers, *export.rows, *export.summary]:
         sheet.append(row)
+        if row is export.headers:
+            continue
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, Decimal):
                 cell.number_format = "0.00"

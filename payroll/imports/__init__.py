@@ -1,7 +1,8 @@
 """Imports of completed work from files (docs/imports.md).
 
-Three formats: the ParkPay CSV (``csv``), a Label Studio JSON export
-(``labelstudio``) and a CVAT quality report (``cvat-quality``).
+Four formats: the ParkPay CSV (``csv``), a Label Studio JSON export
+(``labelstudio``), a CVAT quality report (``cvat-quality``) and a CVAT
+job's "CVAT for images 1.1" export (``cvat-xml``).
 
 Every import is all-or-nothing per file, in one transaction. Records are read
 as a stream, in batches, and checked as they come (the rules of
@@ -38,7 +39,7 @@ from django.db import transaction
 from audit.services import audit_record
 from payroll.earnings import earnings_changed_in_park
 from payroll.imports.csv import csv_rows
-from payroll.imports.cvat import import_cvat
+from payroll.imports.cvat import import_cvat, import_cvat_work
 from payroll.imports.labelstudio import iter_json_array, labelstudio_rows, region_count
 from payroll.imports.lookups import Lookups, only_task_type, resolve_project
 from payroll.imports.report import (
@@ -79,7 +80,7 @@ __all__ = [
     "too_large_message",
 ]
 
-FORMATS = ("csv", "labelstudio", "cvat-quality")
+FORMATS = ("csv", "labelstudio", "cvat-quality", "cvat-xml")
 SOURCES = {"csv": "csv", "labelstudio": "labelstudio"}
 BATCH = 5000
 PROGRESS_EVERY = 100_000
@@ -142,6 +143,8 @@ def import_work(
     try:
         if fmt == "cvat-quality":
             import_cvat(file, project, report, dry_run=dry_run)
+        elif fmt == "cvat-xml":
+            import_cvat_work(file, project, task_type, report, dry_run=dry_run)
         else:
             _import_records(
                 file,

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
@@ -25,9 +24,8 @@ from django.utils import timezone
 
 from demo import seed as demo
 from demo.management.commands.seed_demo import DATA_EXISTS, SKIPPED
-from payroll.models import PayPeriod, QualityTier, RateCard, WorkRecord
+from payroll.models import QualityTier, RateCard, WorkRecord
 from payroll.services import DEFAULT_TIERS
-from tests.clock import parse_instant
 from workforce.models import Park, SkillPeriod, Worker, WorkSession
 from workforce.selectors import skill_level_on, user_park_ids, worker_list
 
@@ -423,33 +421,6 @@ def test_bad_options_are_refused(options, name):
     """Sizes out of range and an empty password are command errors."""
     with pytest.raises(CommandError, match=name):
         call_command("seed_demo", stdout=StringIO(), **options)
-
-
-@pytest.mark.parametrize(
-    "instant", ["2027-03-01T00:30+08:00", "2027-01-01T00:30+08:00"]
-)
-def test_a_demo_made_just_after_midnight_on_the_1st(instant, transactional_db):
-    """Made at 00:30 on the 1st (pinned: that is the instant under test), the
-    demo's month in progress has no sessions or work at all, none of its
-    sessions ends in the future, and demo_payroll approves every completed
-    month, the one that ended half an hour ago included, and only estimates
-    the new one."""
-    with time_machine.travel(parse_instant(instant), tick=True):
-        quiet = StringIO()
-        call_command(
-            "seed_demo", workers=12, months=2, seed=3, password=PASSWORD, stdout=quiet
-        )
-        call_command("demo_payroll", stdout=quiet)
-        today = timezone.localdate()
-        this_month = today.replace(day=1)
-        assert today.day == 1
-        assert not WorkSession.objects.filter(work_date__gte=this_month).exists()
-        assert not WorkRecord.objects.filter(work_date__gte=this_month).exists()
-        assert not WorkSession.objects.filter(end__gt=timezone.now()).exists()
-        periods = dict(PayPeriod.objects.values_list("month", "status"))
-        last_month = (this_month - timedelta(days=1)).replace(day=1)
-        assert periods[last_month] == "approved"
-        assert periods[this_month] == "calculated"
 
 
 def test_identity_and_bank_data_are_obviously_fake(seeded):

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -192,3 +193,50 @@ def test_a_paid_month_is_closed_and_a_void_is_paid_back_next_month(browser, demo
     assert f"{paid.label} 更正" in text and "重复录入" in text
     assert f"{line.amount:,.2f}" in text
     page.context.close()
+
+
+def test_a_certificate_of_income_is_issued_and_verified_on_a_phone(
+    browser, demo, tmp_path
+):
+    """R17.3 in the browser at 360 px: the worker issues a certificate of her
+    paid month, downloads the PDF; its QR code (decoded with zxing-cpp) opens
+    the public verification page, which a visitor without a login reads as
+    valid, with the masked name and the total only."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from payroll import certificates, periods
+    from tests.payroll.test_certificates import _qr_image
+
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    paid = PayPeriod.objects.get(park__code="demo", month=last_month)
+    periods.period_approve(period=paid, actor=None)
+    periods.period_mark_paid(period=paid, actor=None)
+    worker = Worker.objects.get(user__username="worker")
+    slip = Payslip.objects.get(period=paid, worker=worker)
+
+    page = sign_in(browser, demo, "worker", width=360, height=780)
+    page.goto(f"{demo.url}/me/payslips/")
+    page.click("a[href='/me/certificates/']")
+    page.select_option("select[name=span_start]", paid.label)
+    page.select_option("select[name=span_end]", paid.label)
+    page.click("#certificate-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    with page.expect_download() as download:
+        page.locator("#certificates a[download]").first.click()
+    path = tmp_path / "certificate.pdf"
+    download.value.save_as(path)
+    data = path.read_bytes()
+    text = PdfReader(path).pages[0].extract_text()
+    assert f"{slip.net:,.2f}" in text and f"{slip.taxable:,.2f}" in text
+    found = zxingcpp.read_barcodes(_qr_image(data))
+    assert len(found) == 1 and found[0].text.startswith(f"{demo.url}/verify/")
+    page.context.close()
+
+    visitor = browser.new_context(viewport={"width": 360, "height": 780}).new_page()
+    visitor.goto(found[0].text)
+    body = visitor.locator("#verification").inner_text()
+    assert "有效" in body and certificates.mask_name(worker.name) in body
+    assert f"{slip.net:,.2f}" in body and worker.name not in body
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= 360
+    visitor.context.close()

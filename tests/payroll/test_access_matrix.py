@@ -28,6 +28,9 @@ PAGES = [
     ("worker hours", lambda w: "/me/hours/", WORKER_PAGE),
     ("worker payslips", lambda w: "/me/payslips/", WORKER_PAGE),
     ("worker training", lambda w: "/me/training/", WORKER_PAGE),
+    ("worker income certificates", lambda w: "/me/certificates/", WORKER_PAGE),
+    ("worker annual summary", lambda w: "/me/annual/", WORKER_PAGE),
+    ("worker profile", lambda w: "/me/profile/", WORKER_PAGE),
     (
         "a payslip",
         lambda w: f"/payslips/{w.a.payslip.number}/",
@@ -44,6 +47,18 @@ PAGES = [
     ("coverage", lambda w: "/park/coverage/", PAY_STAFF_OWN_PARK),
     ("payroll periods", lambda w: "/park/payroll/", PAY_STAFF_OWN_PARK),
     ("rates", lambda w: "/park/rates/", PAY_STAFF_OWN_PARK),
+    ("income certificates", lambda w: "/park/certificates/", PAY_STAFF_OWN_PARK),
+    ("annual summaries", lambda w: "/park/annual/", PAY_STAFF_OWN_PARK),
+    (
+        "identity data to confirm",
+        lambda w: "/park/identity-changes/",
+        PAY_STAFF_OWN_PARK,
+    ),
+    (
+        "bank file layout",
+        lambda w: "/park/bank-layout/",
+        {"director": 200, "other_director": 200},
+    ),
     (
         "a period of park A",
         lambda w: f"/park/payroll/{w.a.period.pk}/",

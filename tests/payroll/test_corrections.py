@@ -365,3 +365,74 @@ def test_staff_correct_hours_over_the_api_open_and_closed_months(park, mid_month
     assert response.status_code == 200 and response.json()["outcome"] == "changed"
     session.refresh_from_db()
     assert session.minutes == 180
+
+
+def test_the_page_records_a_closed_months_hour_correction(frozen, director, park):
+    """Staff correct a closed month's hours from a page: the period's "work
+    and hours" list links each session to its correction form; saving with a
+    reason records the correction (shown on the page) and changes neither the
+    session nor the approved payslips (R13.5)."""
+    period, _following, worker, _record = frozen
+    session = worker.sessions.get()
+    before = snapshot(period)
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.force_login(director)
+    listing = client.get(
+        f"/park/payroll/{period.pk}/records/?employee_no={worker.employee_no}"
+    ).content.decode()
+    url = f"/park/sessions/{session.pk}/correct/"
+    assert url in listing
+    form = client.get(url).content.decode()
+    assert 'id="closed-note"' in form and 'name="reason"' in form
+    day = f"{session.work_date:%Y-%m-%d}"
+    refused = client.post(url, {"day": day, "start": "08:00", "end": "13:00"})
+    assert refused.status_code == 200 and refused.context["form"].errors["reason"]
+    assert not AuditEvent.objects.filter(action="work_session.correction").exists()
+    done = client.post(
+        url,
+        {"day": day, "start": "08:00", "end": "13:00", "reason": "Forgot to clock out"},
+        follow=True,
+    )
+    page = done.content.decode()
+    assert "Forgot to clock out" in page
+    assert f"{day} 08:00–12:00" in page and f"{day} 08:00–13:00" in page
+    session.refresh_from_db()
+    assert session.minutes == 240
+    assert snapshot(period) == before
+    assert period_export_verify(document=period_export(period=period)).ok
+
+
+def test_the_page_changes_an_open_months_hours(park, director, mid_month):
+    worker = make_worker(park)
+    day = mid_month - timedelta(days=1)
+    session = work_session_log(worker=worker, start=at(day, 8), end=at(day, 9))
+    client = Client()
+    client.force_login(make_user("payroll_officer", park=park))
+    response = client.post(
+        f"/park/sessions/{session.pk}/correct/",
+        {"day": f"{day:%Y-%m-%d}", "start": "08:00", "end": "10:30", "reason": "Late"},
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.minutes == 150
+    assert AuditEvent.objects.get(action="work_session.correct").after["reason"] == (
+        "Late"
+    )
+
+
+def test_only_the_parks_pay_staff_reach_the_hour_correction_page(frozen, park):
+    from tests.factories import make_park
+
+    _period, _following, worker, _record = frozen
+    url = f"/park/sessions/{worker.sessions.get().pk}/correct/"
+    other = Client()
+    other.force_login(make_user("director", park=make_park()))
+    assert other.get(url).status_code == 404
+    own = Client()
+    own.force_login(worker.user)
+    assert own.get(url).status_code in (403, 404)
+    day = f"{worker.sessions.get().work_date:%Y-%m-%d}"
+    body = {"day": day, "start": "08:00", "end": "13:00", "reason": "Mine"}
+    assert own.post(url, body).status_code in (403, 404)
+    assert not AuditEvent.objects.filter(action="work_session.correction").exists()

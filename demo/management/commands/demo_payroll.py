@@ -3,16 +3,18 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from payroll import periods
+from payroll import certificates, periods
 from payroll.calculation import month_bounds
-from payroll.models import WorkRecord
-from workforce.models import Park
+from payroll.models import IncomeCertificate, PayPeriod, PeriodStatus, WorkRecord
+from workforce.models import Park, Worker
 
 
 class Command(BaseCommand):
     help = (
-        "Calculate and approve every completed month of the demo data, and "
-        "calculate the current month, so the pages have payslips to show."
+        "Calculate and approve every completed month of the demo data, mark "
+        "all but the latest approved month paid, calculate the current month, "
+        "and issue the demo worker a certificate of income over her paid "
+        "months, so the pages have payslips and a certificate to show."
     )
 
     def add_arguments(self, parser):
@@ -53,4 +55,37 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(f"{park.code} {month:%Y-%m}: {period.status}")
                 month = month_bounds(month)[1]
+            self._pay_earlier_months(park)
+        self._certificate()
         self.stdout.write(self.style.SUCCESS("Demo payroll ready."))
+
+    def _pay_earlier_months(self, park):
+        """The months before the latest approved one have been paid."""
+        approved = list(
+            PayPeriod.objects.filter(park=park, status=PeriodStatus.APPROVED).order_by(
+                "month"
+            )
+        )
+        for period in approved[:-1]:
+            periods.period_mark_paid(period=period, actor=None)
+            self.stdout.write(f"{park.code} {period.month:%Y-%m}: paid")
+
+    def _certificate(self):
+        """One certificate of income for the demo worker, once."""
+        worker = Worker.objects.filter(user__username="worker").first()
+        if worker is None or IncomeCertificate.objects.filter(worker=worker).exists():
+            return
+        months = list(
+            worker.payslips.filter(period__status=PeriodStatus.PAID)
+            .order_by("period__month")
+            .values_list("period__month", flat=True)
+        )
+        if not months:
+            return
+        cert = certificates.certificate_issue(
+            worker=worker, span_start=months[0], span_end=months[-1], actor=None
+        )
+        self.stdout.write(
+            f"Income certificate of {worker.employee_no}: "
+            f"/verify/{cert.code}/ ({cert.span_start:%Y-%m} to {cert.span_end:%Y-%m})"
+        )
