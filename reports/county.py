@@ -33,6 +33,12 @@ to median, mean, the count at or above ``M`` and the histogram bands, and
 dropped.
 
 Suppression (R16.3) is ``suppress``: see its docstring for the rules.
+Disclosure across everything published together (R16.4) is ``round_count``
+and ``round_amount``: every count that is shown is rounded to the nearest
+multiple of ``ROUNDING_BASE``, shares are worked out from the rounded counts,
+and hours and pay are rounded to whole hours and ``MONEY_UNIT`` yuan. It is
+applied in ``_table``, the one place every figure of the page, the CSV, the
+PDF, the trend and the charts comes from.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ from workforce.models import Gender, Park, PayPolicy, Worker, WorkSession
 from workforce.selectors import user_park_ids
 
 THRESHOLD = 5  # R16.3: cells counting fewer people are hidden
+ROUNDING_BASE = 5  # R16.4: every shown count is a multiple of this
+MONEY_UNIT = Decimal("10")  # R16.4: median and mean gross pay, in yuan
+HOURS_UNIT = Decimal("1")  # R16.4: hours of a unit
 ACTIVE_MINUTES = 60  # R16.1: at least one hour
 HAN_NAMES = ("汉族", "汉", "Han", "han", "HAN", "Han Chinese")
 CALCULATED = (PeriodStatus.CALCULATED, PeriodStatus.APPROVED, PeriodStatus.PAID)
@@ -162,6 +171,35 @@ def suppress(
     return hidden
 
 
+# --- R16.4 rounding ----------------------------------------------------------
+
+
+def round_count(n: int, *, base: int = ROUNDING_BASE) -> int:
+    """``n`` rounded to the nearest multiple of ``base`` (R16.4).
+
+    Deterministic: the same count is always published as the same figure, in
+    every table, month, export and chart, so that asking again or elsewhere
+    tells nothing more. A published ``r`` means a true count in
+    ``[r - 2, r + 2]`` (for base 5; never a tie, the base being odd); a shown
+    cell counts at least ``THRESHOLD`` people, so ``5`` means 5, 6 or 7.
+
+    Rounding is what stops differencing: two months, or a township and its
+    shown parks, that differ by one person are published as the same figure
+    or as figures 5 apart, and the difference of two rounded counts leaves an
+    interval of 9 values for the true difference. Each cell is rounded on its
+    own (conventional rounding), so a total may differ from the sum of its
+    rounded parts by up to 2 per part.
+    """
+    return (n + base // 2) // base * base
+
+
+def round_amount(value: Decimal, unit: Decimal) -> Decimal:
+    """``value`` to the nearest multiple of ``unit``, kept with two decimals
+    for money (R16.4)."""
+    rounded = (value / unit).quantize(Decimal(1), ROUND_HALF_UP) * unit
+    return rounded.quantize(Decimal("0.01"))
+
+
 # --- published values -------------------------------------------------------
 
 
@@ -206,7 +244,9 @@ class ReportRow:
         raise AttributeError(name)
 
     def share(self, measure: str) -> Decimal | None:
-        """``measure`` as a percentage of the employed, when both are shown."""
+        """``measure`` as a percentage of the employed, when both are shown
+        (R16.4): from the published, rounded counts, so that a share tells
+        nothing the counts beside it do not."""
         part, base = self.figures[measure], self.figures["employed"]
         if not (part.shown and base.shown) or not base.value:
             return None
@@ -530,7 +570,7 @@ def _table(
     def figure(key: tuple) -> Figure:
         if key not in cells:
             return MISSING
-        return HIDDEN if key in hidden else Figure(cells[key])
+        return HIDDEN if key in hidden else Figure(round_count(cells[key]))
 
     rows = []
     for unit in units:
@@ -574,20 +614,27 @@ def _table(
 def _activity_figures(unit, counts, pay, active: Figure) -> dict[str, Figure]:
     """Hours, median and mean gross pay of a unit. Shown only when its active
     count is shown: never of fewer than 5 people, and a hidden row's figures
-    cannot be worked out from the total and the other rows."""
+    cannot be worked out from the total and the other rows. Rounded to whole
+    hours and to ``MONEY_UNIT`` yuan (R16.4), so that two months or two
+    splits that differ by one person cannot be used to size that person's
+    hours or pay from the differences of the figures."""
     if not active.shown:
         return {"hours": HIDDEN, "median_gross": HIDDEN, "mean_gross": HIDDEN}
     minutes = sum(counts.get(p.id, {}).get("minutes", 0) for p in unit.parks)
     out = {
-        "hours": Figure((Decimal(minutes) / 60).quantize(Decimal("0.1"))),
+        "hours": Figure(
+            round_amount(Decimal(minutes) / 60, HOURS_UNIT).quantize(Decimal(1))
+        ),
         "median_gross": MISSING,
         "mean_gross": MISSING,
     }
     if all(p.id in pay for p in unit.parks):
         values = sorted(v for p in unit.parks for v in pay[p.id])
         if values:
-            out["median_gross"] = Figure(_money(statistics.median(values)))
-            out["mean_gross"] = Figure(_money(sum(values) / len(values)))
+            median = statistics.median(values)
+            out["median_gross"] = Figure(round_amount(median, MONEY_UNIT))
+            mean = sum(values) / len(values)
+            out["mean_gross"] = Figure(round_amount(mean, MONEY_UNIT))
     return out
 
 

@@ -22,6 +22,8 @@ from documents.fonts import cjk_font
 from documents.markup import para
 from reports.county import (
     M_BAND,
+    MONEY_UNIT,
+    ROUNDING_BASE,
     THRESHOLD,
     EmploymentReport,
     Figure,
@@ -83,15 +85,23 @@ def _parse(request) -> tuple[date, str]:
 
 def _text(figure: Figure, kind: str, *, plain: bool = False) -> str:
     """A figure as shown: "<5" when hidden, "—" when not available; numbers
-    with thousands separators, or ``plain`` for the CSV."""
+    with thousands separators, or ``plain`` for the CSV. The figures are
+    already protected (rounded) by ``reports.county``: nothing here adds or
+    removes precision."""
     if not figure.shown:
         return str(figure)
     sep = "" if plain else ","
     if kind == "money":
         return f"{figure.value:{sep}.2f}"
     if kind == "hours":
-        return f"{figure.value:{sep}.1f}"
+        return f"{figure.value:{sep}.0f}"
     return f"{figure.value:{sep}}"
+
+
+def _share_text(share) -> str:
+    """A share as in the page's table, without the "%" sign (the heading
+    has it); "—" where its count is not shown."""
+    return "—" if share is None else f"{share}"
 
 
 def _row_label(row: ReportRow, report: EmploymentReport) -> str:
@@ -293,6 +303,8 @@ def report_csv(request):
             str(level),
             _("Township"),
             *(str(label) for _key, label, _kind in COLUMNS),
+            _("Women %"),
+            _("Smaller ethnic groups %"),
             _("Minimum wage M"),
         ]
     )
@@ -303,6 +315,8 @@ def report_csv(request):
                 row["label"],
                 row["township"],
                 *(text for text, _hidden in row["cells"]),
+                _share_text(row["women_share"]),
+                _share_text(row["minority_share"]),
                 row["min_wage"],
             ]
         )
@@ -383,6 +397,8 @@ def render_pdf(context: dict) -> bytes:
         Paragraph(para(str(GROUPINGS[context["by"]])), cell),
         *(Paragraph(para(str(label)), cell) for _key, label, _kind in COLUMNS),
         Paragraph(para(_("Minimum wage M")), cell),
+        Paragraph(para(_("Women %")), cell),
+        Paragraph(para(_("Smaller ethnic groups %")), cell),
     ]
     data = [header]
     for row in context["rows"]:
@@ -391,6 +407,8 @@ def render_pdf(context: dict) -> bytes:
                 Paragraph(para(row["label"]), cell),
                 *(text for text, _hidden in row["cells"]),
                 row["min_wage"],
+                _share_text(row["women_share"]),
+                _share_text(row["minority_share"]),
             ]
         )
     table = Table(data, repeatRows=1)
@@ -432,8 +450,13 @@ def _suppression_note() -> str:
         "Aggregates only. A cell counting fewer than %(n)s people (including "
         "none) is shown as <%(n)s with its figures hidden; where such a cell "
         "could be worked out from a total, another cell of the same split is "
-        "hidden too."
-    ) % {"n": THRESHOLD}
+        "hidden too. Every count shown is rounded to the nearest %(base)s, "
+        "each on its own, so a total can differ a little from the sum of its "
+        "parts; shares are worked out from the rounded counts. Hours are "
+        "rounded to whole hours and pay to %(unit)s yuan. The same rounding "
+        "applies to every month, split and export, so that comparing them "
+        "reveals no single person."
+    ) % {"n": THRESHOLD, "base": ROUNDING_BASE, "unit": f"{MONEY_UNIT:.0f}"}
 
 
 def _pay_note() -> str:

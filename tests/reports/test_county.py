@@ -148,30 +148,53 @@ def test_active_needs_one_hour_or_one_unit_while_employed_in_the_month(park):
     row = park_row(report_for(official(park)), park)
     assert row.active.value == 15
     assert row.employed.value == 25  # the leavers left before the 31st
-    assert row.hours.value == Decimal("19.9")  # (300 + 295 + 600) / 60
+    # (300 + 295 + 600) / 60 = 19.9, published in whole hours (R16.4); 59
+    # minutes too few for "active" still count as hours (without: 15).
+    assert row.hours.value == Decimal("20")
 
 
 @pytest.mark.django_db
 def test_women_minorities_monitored_and_returners_among_the_employed(park):
     """Women, smaller ethnic groups (any non-empty ethnicity other than Han,
     written 汉族 or Han), monitored households and returners are counted among
-    the employed at month end; an empty ethnicity is not a smaller group."""
+    the employed at month end; an empty ethnicity is not a smaller group.
+    Groups of 5, so that each case moves a published (rounded) figure."""
     consent = {"sensitive_consent": True}
     employ(park, 5, gender="male", ethnicity="汉族", **consent)
     employ(park, 5, gender="male", ethnicity="Han", **consent)
     employ(park, 5, gender="female")  # no consent, no ethnicity
     employ(park, 5, ethnicity="东乡族", monitored_household=True, **consent)
-    employ(park, 1, ethnicity="保安族", returner=True, **consent)
+    employ(park, 5, ethnicity="保安族", returner=True, **consent)
     employ(park, 5, returner=True, gender="female")
     employ(park, 5, ethnicity="回族", leave_date=date(2026, 3, 20), **consent)
     row = park_row(report_for(official(park)), park)
-    assert row.employed.value == 26
-    assert row.women.value == 16
-    assert row.minorities.value == 6  # 5 东乡族 + 1 保安族
+    assert row.employed.value == 30
+    assert row.women.value == 20
+    assert row.minorities.value == 10  # 5 东乡族 + 5 保安族
     assert row.monitored.value == 5
-    assert row.returners.value == 6
-    assert row.women_share == Decimal("61.5")
-    assert row.minority_share == Decimal("23.1")
+    assert row.returners.value == 10
+    assert row.women_share == Decimal("66.7")
+    assert row.minority_share == Decimal("33.3")
+
+
+@pytest.mark.django_db
+def test_counts_are_rounded_and_shares_come_from_the_rounded_counts(park):
+    """R16.4: 26 employed of whom 16 women and 6 of a smaller ethnic group
+    are published as 25, 15 and 5, and the shares as 15 of 25 and 5 of 25
+    (60.0 % and 20.0 %), not the exact 61.5 % and 23.1 %, which with the
+    rounded counts would tell the exact ones."""
+    consent = {"sensitive_consent": True}
+    employ(park, 10, gender="male", ethnicity="汉族", **consent)
+    employ(park, 10, gender="female", ethnicity="汉族", **consent)
+    employ(park, 6, gender="female", ethnicity="东乡族", **consent)
+    row = park_row(report_for(official(park)), park)
+    assert values(row, "employed", "women", "minorities") == {
+        "employed": "25",
+        "women": "15",
+        "minorities": "5",
+    }
+    assert row.women_share == Decimal("60.0")
+    assert row.minority_share == Decimal("20.0")
 
 
 def _pay_park(amounts, *, rate=Decimal("0.0100")):
@@ -190,9 +213,11 @@ def _pay_park(amounts, *, rate=Decimal("0.0100")):
 def test_median_mean_and_earning_at_least_m_from_the_payslips():
     """Median and mean gross pay (payslip ``taxable``) of the active workers,
     and how many earned at least M (2080.00 here; exactly M counts). An
-    active worker whose payslip is missing (an R3.3 error) counts as 0."""
-    amounts = ["500", "1000", "1500", "2079.99", "2080", "2500", "3000", "4000"]
-    amounts += ["5000", "6000"]
+    active worker whose payslip is missing (an R3.3 error) counts as 0.
+    Published rounded (R16.4): counts to 5, pay to 10 yuan; five workers at
+    exactly M, so that leaving them out would change the figure."""
+    amounts = ["500", "1000", "1500", "2079.99", "2079.99", *["2080"] * 5]
+    amounts += ["2500", "3000", "4000", "5000", "6000"]
     park = _pay_park([Decimal(a) for a in amounts])
     # Work on a project without rate cards: an error of the run, no payslip.
     _project, task_type = make_catalogue(park)
@@ -202,10 +227,11 @@ def test_median_mean_and_earning_at_least_m_from_the_payslips():
     add_units(make_worker(park), unpriced, task_type, date(2026, 3, 3), 10)
     calculate(park)
     row = park_row(report_for(official(park)), park)
-    assert row.active.value == 11
+    assert row.active.value == 15  # 16
     assert row.median_gross.value == Decimal("2080.00")
-    assert row.mean_gross.value == Decimal("2514.54")  # 27,659.99 / 11
-    assert row.at_least_m.value == 6
+    # 38,059.98 / 16 = 2,378.75 (without the missing payslip's 0: 2,537.33)
+    assert row.mean_gross.value == Decimal("2380.00")
+    assert row.at_least_m.value == 10
     assert row.min_wage == Decimal("2080.00")
 
 
@@ -240,7 +266,7 @@ def test_pay_figures_wait_for_the_calculated_payroll(park):
         add_units(worker, project, task_type, date(2026, 3, 2), 100)
     report = report_for(official(park))
     row = park_row(report, park)
-    assert row.active.value == 6
+    assert row.active.value == 5  # 6, rounded
     assert str(row.median_gross) == "—"
     assert str(row.at_least_m) == "—"
     assert report.bands == []
@@ -258,9 +284,10 @@ def test_histogram_bands_add_up_and_hide_small_bands():
     shown = {str(b.people) for b in report.bands}
     # Below M: 5, 5 and an empty band, which would be 10 − 5 − 5: the first
     # of the equally small others is hidden with it.
-    assert [str(b.people) for b in report.bands[:4]] == ["<5", "5", "<5", "6"]
-    assert shown == {"5", "6", "<5"}
-    assert report.total.at_least_m.value == 8
+    # The 6 are published as 5 (R16.4).
+    assert [str(b.people) for b in report.bands[:4]] == ["<5", "5", "<5", "5"]
+    assert shown == {"5", "<5"}
+    assert report.total.at_least_m.value == 10  # 8
     assert len(report.bands) == len(BAND_EDGES) + 1
     assert [b.at_least_m for b in report.bands].index(True) == M_BAND
     assert report.bands[M_BAND].low_yuan == Decimal("2080.00")
@@ -279,10 +306,12 @@ def test_bands_at_or_above_m_add_up_to_earning_at_least_m():
     calculate(park)
     report = report_for(official(park))
     people = [b.people.value or 0 for b in report.bands]
+    # 6 and 11 are published as 5 and 10 (R16.4); here the rounded bands
+    # still add up to the rounded count.
     assert [str(b.people) for b in report.bands] == [
-        "5", "5", "5", "5", "6", "<5", "<5", "<5",
+        "5", "5", "5", "5", "5", "<5", "<5", "<5",
     ]  # fmt: skip
-    assert sum(people[M_BAND:]) == report.total.at_least_m.value == 11
+    assert sum(people[M_BAND:]) == report.total.at_least_m.value == 10
     assert sum(people[:M_BAND]) == 15
 
 
@@ -306,8 +335,8 @@ def test_small_park_is_hidden_with_the_next_smallest_of_its_township():
     assert str(park_row(report, middle).employed) == "<5"
     assert park_row(report, big).employed.value == 30
     town = next(r for r in report.rows if r.level == "township" and r.township == "T1")
-    assert town.employed.value == 23
-    assert report.total.employed.value == 53
+    assert town.employed.value == 25  # 23, rounded (R16.4)
+    assert report.total.employed.value == 55  # 53
     assert str(park_row(report, small).hours) == "<5"
 
 
@@ -358,7 +387,7 @@ def test_an_official_sees_only_the_parks_of_their_assignments():
     employ(other, 9)
     report = report_for(official(mine))
     assert [p.code for p in report.parks] == [mine.code]
-    assert report.total.employed.value == 6
+    assert report.total.employed.value == 5  # 6, rounded; with the other: 15
     assert all(r.park_code != other.code for r in report.rows)
     empty = report_for(official())
     assert empty.parks == []
@@ -393,7 +422,7 @@ def test_report_query_count_is_independent_of_the_number_of_workers(
     assert small == large
     assert (small_report.total.active.hidden, large_report.total.active.value) == (
         True,
-        23,
+        25,  # 23, rounded
     )
 
 

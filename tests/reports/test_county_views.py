@@ -153,10 +153,11 @@ def test_report_page_shows_the_table_and_three_charts(county_client):
     rows = response.context["rows"]
     assert [r["level"] for r in rows] == ["total", "park", "park"]
     employed = {r["label"]: r["cells"][0][0] for r in rows}
+    # 19, 12 and 7, rounded to 5 (R16.4)
     assert employed == {
-        "示例县, all parks": "19",
-        "北园 North": "12",
-        "南园 South": "7",
+        "示例县, all parks": "20",
+        "北园 North": "10",
+        "南园 South": "5",
     }
 
 
@@ -223,13 +224,18 @@ def test_csv_export(county_client):
     assert [r[-1] for r in rows[1:]] == ["2080.00"] * 3
     assert [r[1] for r in rows[1:]] == ["示例县, all parks", "北园 North", "南园 South"]
     employed = header.index("Employed at month end")
-    assert [r[employed] for r in rows[1:]] == ["19", "12", "7"]
+    assert [r[employed] for r in rows[1:]] == ["20", "10", "5"]  # 19, 12, 7
     at_least = header.index("Earning at least M")
     assert all(r[0] == "2026-03" for r in rows[1:])
     # North pays 1000–6500 (9 at or above 2080, 3 below), south 1000–4000 (4
     # and 3): each park's "below M" is small, so its count is hidden; the
-    # total (13 of 19) is shown.
-    assert [r[at_least] for r in rows[1:]] == ["13", "<5", "<5"]
+    # total (13 of 19) is shown, rounded.
+    assert [r[at_least] for r in rows[1:]] == ["15", "<5", "<5"]
+    # The shares beside the counts, as on the page: from the rounded counts,
+    # and "—" where a count is hidden (every worker is a woman here, so the
+    # women cell is hidden with the men).
+    women, minorities = header.index("Women %"), header.index("Smaller ethnic groups %")
+    assert [(r[women], r[minorities]) for r in rows[1:]] == [("—", "—")] * 3
 
 
 def test_pdf_export(county_client):
@@ -279,6 +285,34 @@ def test_page_query_count_does_not_grow_with_the_workers(
         with django_assert_max_num_queries(12) as queries:
             response = client.get(reverse("county:report") + QUERY)
         assert response.status_code == 200
-        assert response.context["report"].total.active.value == 2 * size
+        # 12 and 60 active, rounded to 5 (R16.4)
+        assert response.context["report"].total.active.value == {6: 10, 30: 60}[size]
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_pdf_shows_the_same_figures_as_the_csv(county_client):
+    """R16.4: the PDF's table holds, row by row, exactly the figures of the
+    CSV (rounded counts, hidden cells, pay, M and shares), in the same
+    order."""
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                county_client.get(reverse("county:report_csv") + QUERY)
+                .content.decode()
+                .lstrip("\ufeff")
+            )
+        )
+    )
+    header = csv_rows[0]
+    pdf = county_client.get(reverse("county:report_pdf") + QUERY)
+    text = " ".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        .replace(",", "")
+        .split()
+    )
+    m = header.index("Minimum wage M")
+    for row in csv_rows[1:]:
+        # the counts, pay and M, then the shares (the PDF puts M before them)
+        figures = [*row[3 : m - 2], row[m], *row[m - 2 : m]]
+        assert " ".join(figures) in text, (row, figures)
