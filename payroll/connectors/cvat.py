@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -30,12 +31,14 @@ from django.utils.translation import gettext_lazy as _
 from payroll.connectors.base import Page, RetryPolicy, ToolError, register
 from payroll.imports.cvat import (
     BAD_TRACK_RULE,
+    CVAT_PREFIX,
     TRACK_RULES,
     TRACKS_AS_FRAMES,
     CvatJobWork,
     CvatPull,
     CvatSkip,
     cvat_job_rows,
+    import_cvat_reports,
     job_skip_reason,
     job_units,
     parse_timestamp,
@@ -43,7 +46,7 @@ from payroll.imports.cvat import (
 from payroll.imports.lookups import tool_identities
 from payroll.imports.report import ImportFileError
 from payroll.imports.text import JsonDepth
-from payroll.models import ConnectorKind, IdentityTool
+from payroll.models import ConnectorKind, IdentityTool, WorkRecord
 
 CVAT_UNREACHABLE = _(
     "CVAT at %(url)s did not answer after %(tries)s tries (%(error)s); the "
@@ -364,6 +367,13 @@ def _origin(url: str) -> str:
 # --- the connector's tool client (payroll/connectors/base.py) ---------------
 
 
+@dataclass(frozen=True)
+class QualityReports:
+    """The last page of a CVAT pull: the project's quality reports."""
+
+    reports: list
+
+
 @register(ConnectorKind.CVAT)
 class CvatConnectorClient:
     """A CVAT connector's pull: the accepted jobs of the mapped CVAT project
@@ -371,8 +381,8 @@ class CvatConnectorClient:
     annotations (tracks as frames), keyed ``c<connector>:cvat-job-<id>`` so
     that two servers never meet. Jobs left out (not accepted, no assignee, a
     ground-truth job) are listed with their reason on the status page. The
-    accuracy comes from the quality report import (file or API) as before; a
-    pulled job stays pending review until then."""
+    accuracy comes from the project's quality reports, read after the work:
+    a job's newest report sets it; without one it stays pending review."""
 
     def __init__(
         self,
@@ -417,10 +427,37 @@ class CvatConnectorClient:
         jobs = [j for j in pull.jobs if wanted is None or j.job_id in wanted]
         skipped = [s for s in pull.skipped if wanted is None or s.job_id in wanted]
         items = [*jobs, *skipped]
-        yield Page(items=items, done=len(items), total=len(items))
+        yield Page(items=items, done=len(items), total=len(items) + 1)
+        # Once the jobs' work is written: their quality reports, newest per
+        # job, which set the records' accuracy (pending until then).
+        try:
+            reports = self.client.quality_reports(project_id=project_id)
+        except (CvatError, ImportFileError) as exc:
+            raise ToolError(str(exc)) from None
+        if wanted is not None:
+            reports = [r for r in reports if r.get("job_id") in wanted]
+        yield Page(
+            items=[QualityReports(reports)], done=len(items) + 1, total=len(items) + 1
+        )
 
     def rows(self, items, *, lookups, report, mapping):
         identities = tool_identities(IdentityTool.CVAT, lookups.park, self.connector.pk)
+        for item in items:
+            if isinstance(item, QualityReports):
+                # Accuracies are set on the records pulled before (all or
+                # nothing, like a report file); nothing new is staged. Only
+                # the reports of jobs paid here: the others (jobs not
+                # accepted, task and project reports) have nothing to set.
+                paid = _pulled_jobs(mapping.project, self.connector.namespace)
+                import_cvat_reports(
+                    [r for r in item.reports if r.get("job_id") in paid],
+                    mapping.project,
+                    report,
+                    dry_run=False,
+                    source="cvat",
+                    identities=identities,
+                    namespace=self.connector.namespace,
+                )
         for item in items:
             if isinstance(item, CvatSkip):
                 report.leave_out(None, "job", item.reason, f"job {item.job_id}")
@@ -432,3 +469,16 @@ class CvatConnectorClient:
             jobs, lookups, report, skip_unmapped=False, identities=identities
         ):
             yield (*staged[:-1], f"{namespace}{staged[-1]}")
+
+
+def _pulled_jobs(project, namespace: str) -> set[int]:
+    """The CVAT job ids of ``project``'s records pulled under ``namespace``."""
+    prefix = f"{namespace}{CVAT_PREFIX}"
+    jobs = set()
+    for external_id in WorkRecord.objects.filter(
+        project=project, external_id__startswith=prefix
+    ).values_list("external_id", flat=True):
+        number = external_id[len(prefix) :].split("/", 1)[0]
+        if number.isdigit():
+            jobs.add(int(number))
+    return jobs

@@ -181,6 +181,7 @@ def import_cvat_reports(
     dry_run: bool,
     source: str | None = None,
     identities: dict[str, tuple[int, int]] | None = None,
+    namespace: str = "",
 ) -> None:
     """Set the accuracy of each job's records from its newest report.
 
@@ -188,7 +189,8 @@ def import_cvat_reports(
     the connector), in any order. All or nothing, like a file. ``source``
     limits the records to one source (a connector's, where a park has two
     CVAT servers whose job ids meet); ``identities`` replaces the park's
-    CVAT identities (a connector's own)."""
+    CVAT identities (a connector's own); ``namespace`` is the prefix of the
+    records' external ids (a connector's ``c<id>:``)."""
     if identities is None:
         identities = tool_identities(IdentityTool.CVAT, project.park_id)
     by_job: dict[str, list[_Plan]] = {}
@@ -211,7 +213,9 @@ def import_cvat_reports(
             continue
         plans.append(newest)
     plans.sort(key=lambda p: p.number)
-    _apply_accuracies(plans, project, report, dry_run=dry_run, source=source)
+    _apply_accuracies(
+        plans, project, report, dry_run=dry_run, source=source, namespace=namespace
+    )
 
 
 def _newest(plans: list[_Plan]) -> _Plan | None:
@@ -242,8 +246,8 @@ def _newest(plans: list[_Plan]) -> _Plan | None:
     return ordered[0]
 
 
-def _apply_accuracies(plans, project, report, *, dry_run, source=None):
-    records_by_job = _cvat_records(project, [p.job for p in plans], source)
+def _apply_accuracies(plans, project, report, *, dry_run, source=None, namespace=""):
+    records_by_job = _cvat_records(project, [p.job for p in plans], source, namespace)
     locked = {
         (month.year, month.month): status
         for month, status in PayPeriod.objects.filter(
@@ -467,23 +471,25 @@ def parse_timestamp(value) -> datetime | None:
 
 
 def _cvat_records(
-    project: Project, jobs: list[str], source: str | None = None
+    project: Project, jobs: list[str], source: str | None = None, namespace: str = ""
 ) -> dict[str, list[WorkRecord]]:
     """Records of ``project`` whose external id is ``cvat-job-<id>`` or
-    ``cvat-job-<id>/<anything>`` (one record per job, or per job and day)."""
+    ``cvat-job-<id>/<anything>`` (one record per job, or per job and day),
+    after ``namespace`` (a connector's prefix)."""
     found: dict[str, list[WorkRecord]] = {}
+    prefix = f"{namespace}{CVAT_PREFIX}"
     for start in range(0, len(jobs), 500):
         chunk = jobs[start : start + 500]
         query = Q()
         for job in chunk:
-            query |= Q(external_id=f"{CVAT_PREFIX}{job}") | Q(
-                external_id__startswith=f"{CVAT_PREFIX}{job}/"
+            query |= Q(external_id=f"{prefix}{job}") | Q(
+                external_id__startswith=f"{prefix}{job}/"
             )
         records = WorkRecord.objects.filter(project=project)
         if source is not None:
             records = records.filter(source=source)
         for record in records.filter(query).select_related("worker").order_by("id"):
-            job = record.external_id[len(CVAT_PREFIX) :].split("/", 1)[0]
+            job = record.external_id[len(prefix) :].split("/", 1)[0]
             found.setdefault(job, []).append(record)
     return found
 

@@ -322,7 +322,8 @@ def test_a_cvat_connector_pulls_accepted_jobs_once_and_says_what_it_left_out(
     that server: a pull pays jobs 35 (worker1 → E1001) and 34 (worker2 →
     E1002) under the connector's namespace, lists job 36's unmapped assignee
     and the jobs not accepted, each with its reason; a second pull changes
-    nothing."""
+    nothing. Job 35's newest quality report sets its accuracy; job 34 has
+    none and stays pending review."""
     from payroll.connectors.base import RetryPolicy
     from payroll.connectors.cvat import CvatConnectorClient
     from payroll.connectors.sync import connector_sync
@@ -350,6 +351,13 @@ def test_a_cvat_connector_pulls_accepted_jobs_once_and_says_what_it_left_out(
             connector=connector,
         )
     WorkRecord.objects.all().delete()
+    # Job 35's reports: two, newest first, as CVAT lists them (copies of job
+    # 27's in quality_reports.json: 95.83 newest, 81.25 oldest).
+    results = cvat.files["quality_reports"]["results"]
+    job_35 = [
+        {**r, "job_id": 35, "id": 100 + r["id"]} for r in results if r["job_id"] == 27
+    ]
+    results[:0] = job_35
     syncs = []
     for _round in (1, 2):
         client = CvatConnectorClient(connector, retry=RetryPolicy(sleep=lambda s: None))
@@ -359,12 +367,12 @@ def test_a_cvat_connector_pulls_accepted_jobs_once_and_says_what_it_left_out(
     assert first.error == "" and (first.created, second.created) == (2, 0)
     assert second.unchanged == 2
     records = {
-        r.external_id: (r.worker.employee_no, r.units)
+        r.external_id: (r.worker.employee_no, r.units, r.accuracy)
         for r in WorkRecord.objects.select_related("worker")
     }
     assert records == {
-        f"{connector.namespace}cvat-job-35": ("E1001", 4),
-        f"{connector.namespace}cvat-job-34": ("E1002", 9),
+        f"{connector.namespace}cvat-job-35": ("E1001", 4, Decimal("95.83")),
+        f"{connector.namespace}cvat-job-34": ("E1002", 9, None),
     }
     reasons = " ".join(str(p) for p in first.skipped)
     assert "job 36" in reasons
