@@ -33,7 +33,7 @@ def no_csp_violations():
     assert CSP_VIOLATIONS == []
 
 
-def _note_csp_violation(message) -> None:
+def note_csp_violation(message) -> None:
     if "Content Security Policy" in message.text:
         CSP_VIOLATIONS.append(message.text)
 
@@ -88,7 +88,7 @@ def sign_in(browser, server, username, *, width=1280, height=900):
         viewport={"width": width, "height": height}, accept_downloads=True
     )
     page = context.new_page()
-    page.on("console", _note_csp_violation)
+    page.on("console", note_csp_violation)
     page.goto(f"{server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
