@@ -19,12 +19,14 @@ checks that every named URL of the URLconf is either listed there or in
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from tests.e2e.conftest import PASSWORD, ROOT, note_csp_violation
+from tests.e2e.conftest import ROOT, phone_page
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL = "/__tests__/axe.min.js"  # answered by the test itself (same origin)
@@ -209,11 +211,18 @@ def _ids() -> dict:
             "session": WorkSession.objects.filter(worker=worker).latest("start").pk,
             "payslip": slip.number if slip else None,
         }
-    period = PayPeriod.objects.filter(status="calculated").latest("month")
+    # Last month: calculated, not approved (the demo fixture leaves it so), and
+    # with work even on the 1st of this month.
+    this_month = timezone.localdate().replace(day=1)
+    period = PayPeriod.objects.get(
+        park__code="demo", month=(this_month - timedelta(days=1)).replace(day=1)
+    )
     ids["period"] = period.pk
     ids["record"] = (
         WorkRecord.objects.filter(
-            worker_id=ids["worker"]["worker"], work_date__gte=period.month
+            worker_id=ids["worker"]["worker"],
+            work_date__gte=period.month,
+            work_date__lt=this_month,
         )
         .order_by("work_date")
         .first()
@@ -223,24 +232,13 @@ def _ids() -> dict:
 
 
 def _context(browser, server, who, language):
-    context = browser.new_context(viewport=PHONE, locale=language)
-    context.route(
+    page = phone_page(browser, server, who, language, viewport=PHONE)
+    page.context.route(
         f"{server.url}{AXE_URL}",
         lambda route: route.fulfill(
             path=str(AXE), content_type="application/javascript"
         ),
     )
-    context.add_cookies(
-        [{"name": "django_language", "value": language, "url": server.url}]
-    )
-    page = context.new_page()
-    page.on("console", note_csp_violation)
-    if who is not None:
-        page.goto(f"{server.url}/accounts/login/")
-        page.fill("input[name=username]", who)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form.stack button[type=submit]")
-        page.wait_for_load_state()
     return page
 
 
