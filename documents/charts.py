@@ -249,7 +249,7 @@ def _frame(
             )
             drawing.add(_text(x + 17, top, s.label, font=font, size=LABEL_SIZE))
             x += item + 12
-    top -= 6
+    top -= 6 + LABEL_SIZE / 2  # room for the top tick label under the title
     numbers = _numbers(series)
     if not numbers or not categories:
         drawing.add(
