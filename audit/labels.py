@@ -50,6 +50,9 @@ KEYS = {
     "worker": _("worker"),
     "rendered": _("files made"),
     "records": _("records"),
+    # Foreign keys named after their model, without a verbose name of their own.
+    "project": _("Project"),
+    "task_type": _("Task type"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 
