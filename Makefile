@@ -12,7 +12,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, for the accessibility checks of the browser tests (package-lock.json
+# pins it); nothing from node_modules/ is served to users.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	command -v npm >/dev/null && npm ci --no-audit --no-fund --silent || echo "npm missing: the accessibility checks will be skipped"
+
+install: $(STAMP) node_modules/axe-core/axe.min.js
 
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
@@ -33,7 +38,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint node_modules/axe-core/axe.min.js
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -6,6 +6,7 @@ object's name comes from the model's own verbose name, so a new model needs
 no entry here, only a new verb does.
 """
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -66,6 +67,9 @@ KEYS = {
     "fields": _("fields"),
     "changed": _("changed"),
     "replaced": _("replaced"),
+    # Foreign keys named after their model, without a verbose name of their own.
+    "project": _("Project"),
+    "task_type": _("Task type"),
 }
 _NUMBER = re.compile(r"-?\d+\.\d+")
 
@@ -107,11 +111,36 @@ def value_text(value) -> str:
     return str(value)
 
 
+@functools.cache
+def _fields() -> dict[str, tuple[str, dict]]:
+    """Field name → (verbose name, choice labels) over every model: a key of
+    an audit entry is usually the name of the field it records."""
+    found: dict[str, tuple[str, dict]] = {}
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if not hasattr(field, "verbose_name"):
+                continue
+            verbose, choices = found.get(field.name, (field.verbose_name, {}))
+            # Fields of one name share their choices (a period's and a run's
+            # status); the first model's verbose name is kept.
+            for value, label in getattr(field, "flatchoices", None) or ():
+                choices.setdefault(value, label)
+            found[field.name] = (verbose, choices)
+    return found
+
+
 def changes_text(values: dict | None) -> list[tuple[str, str]]:
-    """(label, value) pairs of a before/after dict."""
+    """(label, value) pairs of a before/after dict; a key that names a field
+    takes the field's name, a value that is one of its choices the choice's
+    (``status: calculated`` → 状态: 已计算)."""
     if not values:
         return []
-    return [
-        (str(KEYS.get(k, k.replace("_", " "))), value_text(v))
-        for k, v in values.items()
-    ]
+    fields = _fields()
+    pairs = []
+    for k, v in values.items():
+        verbose, choices = fields.get(k, (None, {}))
+        label = KEYS.get(k) or verbose or k.replace("_", " ")
+        known = isinstance(v, str) and v in choices
+        text = str(choices[v]) if known else value_text(v)
+        pairs.append((str(label), text))
+    return pairs

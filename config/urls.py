@@ -7,6 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from config import pwa
 from config.api_docs import staff_only_unless_public
 from payroll import (
     annual_views,
@@ -105,6 +106,8 @@ park_patterns = [
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", workforce_views.healthz, name="healthz"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("", workforce_views.home, name="home"),
     path("me/", include((worker_patterns, "me"))),
     path("park/", include((park_patterns, "park"))),

@@ -40,7 +40,13 @@ GRID_COLOR = "#dddddd"
 AXIS_COLOR = "#888888"
 TEXT_COLOR = "#333333"
 HEAT_COLOR = "#1f6f8b"
-NO_DATA = "暂无数据 No data"
+HEAT_BASE = "#eef1f4"
+# Text sizes in the drawing's units. Pages draw their charts PAGE_WIDTH wide,
+# about the width they get on a 360 px phone, so the text shows at least
+# 11 CSS px there (issue: charts readable on a phone).
+TITLE_SIZE = 14
+LABEL_SIZE = 13
+PAGE_WIDTH = 320
 # Fonts a browser uses for the SVG text (the PDF embeds its own).
 WEB_FONTS = (
     "system-ui, -apple-system, 'PingFang SC', 'Noto Sans CJK SC', "
@@ -48,6 +54,50 @@ WEB_FONTS = (
 )
 
 Number = Decimal | float | int
+
+
+def no_data() -> str:
+    """ "No data", in the language of the request (Chinese by default)."""
+    from django.utils.translation import gettext
+
+    return gettext("No data")
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(hex_color: str) -> float:
+    """Relative luminance (WCAG 2) of ``#rrggbb``."""
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def mix(color: str, base: str, share: float) -> str:
+    """``share`` (0–1) of ``color`` over ``base``, as ``#rrggbb``."""
+    share = min(1.0, max(0.0, share))
+    a, b = color.lstrip("#"), base.lstrip("#")
+    out = (
+        round(int(a[i : i + 2], 16) * share + int(b[i : i + 2], 16) * (1 - share))
+        for i in (0, 2, 4)
+    )
+    return "#" + "".join(f"{v:02x}" for v in out)
+
+
+def text_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background``: one of them
+    always reaches 4.5:1 (WCAG AA for small text)."""
+    if contrast("#000000", background) >= contrast("#ffffff", background):
+        return "#000000"
+    return "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -169,18 +219,23 @@ def _frame(
     y_max: Number | None,
     y_label: str,
     legend: bool,
+    min_span: Number | None = None,
 ) -> _Frame | None:
     """Title, legend, value axis and grid; None when there is nothing to plot."""
     width, height = drawing.width, drawing.height
     top = height - 4
     if title:
-        top -= 10
-        drawing.add(_text(4, top, title, font=font, size=9))
+        top -= TITLE_SIZE + 1
+        drawing.add(_text(4, top, title, font=font, size=TITLE_SIZE))
     if legend and series:
-        top -= 12
-        x = 40.0
+        top -= LABEL_SIZE + 4
+        x = 4.0
         for index, s in enumerate(series):
             color = _color(s.color or PALETTE[index % len(PALETTE)])
+            item = 17 + stringWidth(s.label, font, LABEL_SIZE)
+            if x > 4 and x + item > width - 4:  # the legend wraps
+                x = 4.0
+                top -= LABEL_SIZE + 4
             drawing.add(
                 Line(
                     x,
@@ -192,27 +247,38 @@ def _frame(
                     strokeDashArray=[3, 2] if s.dashed else None,
                 )
             )
-            drawing.add(_text(x + 17, top, s.label, font=font, size=7))
-            x += 17 + stringWidth(s.label, font, 7) + 12
-    top -= 6
+            drawing.add(_text(x + 17, top, s.label, font=font, size=LABEL_SIZE))
+            x += item + 12
+    top -= 6 + LABEL_SIZE / 2  # room for the top tick label under the title
     numbers = _numbers(series)
     if not numbers or not categories:
         drawing.add(
-            _text(width / 2, height / 2, NO_DATA, font=font, size=8, anchor="middle")
+            _text(
+                width / 2,
+                height / 2,
+                no_data(),
+                font=font,
+                size=LABEL_SIZE,
+                anchor="middle",
+            )
         )
         return None
     low = min([*numbers, *([float(y_min)] if y_min is not None else [])])
     high = max([*numbers, *([float(y_max)] if y_max is not None else [])])
+    if min_span and high - low < float(min_span):
+        # A small change must not fill the chart: the axis spans at least
+        # ``min_span``, downwards from a fixed top (e.g. accuracy to 100 %).
+        low = high - float(min_span)
     ticks = nice_ticks(low, high)
     labels = [_tick_label(t, ticks) for t in ticks]
-    left = 8 + max(stringWidth(label, font, 7) for label in labels)
+    left = 8 + max(stringWidth(label, font, LABEL_SIZE) for label in labels)
     if y_label:
-        left += 10
-        group = Group(_text(0, 0, y_label, font=font, size=7, anchor="middle"))
-        group.translate(8, 22 + (top - 22) / 2)
+        left += LABEL_SIZE + 4
+        group = Group(_text(0, 0, y_label, font=font, size=LABEL_SIZE, anchor="middle"))
+        group.translate(10, 26 + (top - 26) / 2)
         group.rotate(90)
         drawing.add(group)
-    frame = _Frame(left, 22, width - left - 8, top - 22, ticks)
+    frame = _Frame(left, 26, width - left - 8, top - 26, ticks)
     for tick, label in zip(ticks, labels, strict=True):
         y = frame.y(tick)
         drawing.add(
@@ -225,7 +291,9 @@ def _frame(
                 strokeWidth=0.5,
             )
         )
-        drawing.add(_text(left - 3, y - 2.5, label, font=font, size=7, anchor="end"))
+        drawing.add(
+            _text(left - 3, y - 4, label, font=font, size=LABEL_SIZE, anchor="end")
+        )
     drawing.add(
         Line(
             left,
@@ -238,12 +306,14 @@ def _frame(
     )
     # Category labels, thinned out so that they never overlap.
     slot = frame.width / len(categories)
-    widest = max(stringWidth(c, font, 7) for c in categories) + 4
+    widest = max(stringWidth(c, font, LABEL_SIZE) for c in categories) + 4
     every = max(1, math.ceil(widest / slot))
     for index, category in enumerate(categories):
         if index % every == 0:
             x = left + (index + 0.5) * slot
-            drawing.add(_text(x, 10, category, font=font, size=7, anchor="middle"))
+            drawing.add(
+                _text(x, 10, category, font=font, size=LABEL_SIZE, anchor="middle")
+            )
     return frame
 
 
@@ -266,8 +336,13 @@ def line_chart(
     y_max: Number | None = None,
     legend: bool = True,
     font: str | None = None,
+    min_span: Number | None = None,
 ) -> Chart:
-    """Lines over categories (weeks, days); None values leave a gap."""
+    """Lines over categories (weeks, days); None values leave a gap.
+
+    ``min_span``: the value axis covers at least this much (with ``y_max``,
+    e.g. accuracy 90–100 %), so a dip of a tenth of a point looks like one.
+    """
     font = font or cjk_font()
     categories, series = tuple(categories), tuple(series)
     for s in series:
@@ -287,6 +362,7 @@ def line_chart(
         y_max=y_max,
         y_label=y_label,
         legend=legend,
+        min_span=min_span,
     )
     if frame is not None:
         slot = frame.width / len(categories)
@@ -434,25 +510,37 @@ def heat_map(
     drawing = _new_drawing(width, height)
     top = height - 4
     if title:
-        top -= 10
-        drawing.add(_text(4, top, title, font=font, size=9))
+        top -= TITLE_SIZE + 1
+        drawing.add(_text(4, top, title, font=font, size=TITLE_SIZE))
     top -= 6
     numbers = _numbers(series)
     if not numbers or not rows or not columns:
         drawing.add(
-            _text(width / 2, height / 2, NO_DATA, font=font, size=8, anchor="middle")
+            _text(
+                width / 2,
+                height / 2,
+                no_data(),
+                font=font,
+                size=LABEL_SIZE,
+                anchor="middle",
+            )
         )
         return Chart(drawing, "heat", title, columns, series)
     high = max(numbers) or 1.0
-    left = 8 + max(stringWidth(r, font, 7) for r in rows)
+    left = 8 + max(stringWidth(r, font, LABEL_SIZE) for r in rows)
     cell_w = (width - left - 8) / len(columns)
-    cell_h = (top - 22) / len(rows)
+    cell_h = (top - 26) / len(rows)
     base = _color(color)
     for r, s in enumerate(series):
         y = top - (r + 1) * cell_h
         drawing.add(
             _text(
-                left - 3, y + cell_h / 2 - 2.5, s.label, font=font, size=7, anchor="end"
+                left - 3,
+                y + cell_h / 2 - 4,
+                s.label,
+                font=font,
+                size=LABEL_SIZE,
+                anchor="end",
             )
         )
         for c, value in enumerate(s.values):
@@ -471,24 +559,30 @@ def heat_map(
                 )
             )
             if show_values and value is not None:
+                ink = text_on(mix(color, "#ffffff", share))
                 drawing.add(
                     _text(
                         x + cell_w / 2,
-                        y + cell_h / 2 - 2.5,
+                        y + cell_h / 2 - 4,
                         f"{value}",
                         font=font,
-                        size=6,
+                        size=LABEL_SIZE,
                         anchor="middle",
-                        color="#ffffff" if share > 0.6 else TEXT_COLOR,
+                        color=ink,
                     )
                 )
     every = max(
-        1, math.ceil((max(stringWidth(c, font, 7) for c in columns) + 4) / cell_w)
+        1,
+        math.ceil(
+            (max(stringWidth(c, font, LABEL_SIZE) for c in columns) + 4) / cell_w
+        ),
     )
     for c, label in enumerate(columns):
         if c % every == 0:
             x = left + (c + 0.5) * cell_w
-            drawing.add(_text(x, 10, label, font=font, size=7, anchor="middle"))
+            drawing.add(
+                _text(x, 10, label, font=font, size=LABEL_SIZE, anchor="middle")
+            )
     return Chart(drawing, "heat", title, columns, series)
 
 
@@ -582,7 +676,7 @@ def histogram(
                             base + 3,
                             gap_label,
                             font=font,
-                            size=7,
+                            size=LABEL_SIZE,
                             anchor="middle",
                             color=AXIS_COLOR,
                         )
@@ -620,7 +714,7 @@ def histogram(
                         top - 8,
                         marker_label,
                         font=font,
-                        size=7,
+                        size=LABEL_SIZE,
                         color=THRESHOLD_COLOR,
                     )
                 )

@@ -214,7 +214,9 @@ def payslip_pdfs_cleanup(*, period: PayPeriod) -> list[str]:
 
 
 def payslip_pdfs_finish(*, period_id: int) -> bool:
-    """Clean the period's folder once every payslip has its PDF; True if done."""
+    """Clean the period's folder once every payslip has its PDF, and queue the
+    bundle of them all, so that the first click on it finds it made; True if
+    done."""
     period = PayPeriod.objects.select_related("park").filter(pk=period_id).first()
     if period is None:
         return False
@@ -222,6 +224,9 @@ def payslip_pdfs_finish(*, period_id: int) -> bool:
         return False
     payslip_pdfs_cleanup(period=period)
     _remove_stale_bundles(period)
+    name = payslip_bundle_name(period=period)
+    if name is not None and not default_storage.exists(name):
+        enqueue_on_commit(RENDER_PAYSLIP_BUNDLE, period.pk)
     return True
 
 

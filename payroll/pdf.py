@@ -36,6 +36,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from documents.fonts import FONT_NAME, cjk_font, cjk_text_font
 from payroll.engine import PENDING_LABEL, LineKind
+from payroll.units import unit_label
 
 # Compressed streams stay binary: ASCII85 would make every file a quarter larger
 # and cost a fifth of the rendering time (bench/payslips.py).
@@ -214,7 +215,7 @@ def line_row(line) -> Row:
         if pending and line.tier != PENDING_LABEL:
             detail_parts.append(f"其中待审核 {pending:,} pending review")
         quantity = f"{line.quantity:,.0f}" if line.quantity is not None else ""
-        unit = line.unit
+        unit = unit_label(line.unit)
         rate = f"{line.rate:.4f}" if line.rate is not None else ""
         multiplier = f"× {line.multiplier:.2f}" if line.multiplier is not None else ""
     elif kind == LineKind.CORRECTION:
@@ -223,7 +224,7 @@ def line_row(line) -> Row:
             title += " · " + label_of(TIER_LABELS, line.tier)
         detail_parts = [line.project, line.task_type, line.reason]
         quantity = f"{line.quantity:,.0f}" if line.quantity is not None else ""
-        unit = line.unit
+        unit = unit_label(line.unit)
         rate = f"{line.rate:.4f}" if line.rate is not None else ""
         multiplier = f"× {line.multiplier:.2f}" if line.multiplier is not None else ""
     elif kind in SOCIAL_INSURANCE_KINDS:

@@ -1,13 +1,15 @@
 import hashlib
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,20 +65,24 @@ def history_chart(history, estimate, *, worker: Worker | None = None) -> str:
     cache_key = None
     if worker is not None:
         figures = ";".join(f"{m:%Y%m}:{months[m][0]}:{months[m][1]}" for m in keys)
+        figures += f";{estimate.in_progress}"
         digest = hashlib.sha256(figures.encode()).hexdigest()[:32]
         cache_key = f"earnings-chart:{worker.id}:{get_language()}:{digest}"
         svg = cache.get(cache_key)
         if svg is not None:
             return svg
+    labels = [f"{m:%y-%m}" for m in keys]
+    if estimate.is_estimate and keys[-1] == estimate.month and estimate.in_progress:
+        labels[-1] = _("%(month)s so far") % {"month": labels[-1]}
     chart = charts.bar_chart(
-        categories=[f"{m:%m}" for m in keys],
+        categories=labels,
         series=[
             charts.Series(_("Gross"), tuple(months[m][0] for m in keys)),
             charts.Series(_("Net"), tuple(months[m][1] for m in keys)),
         ],
         title=_("Pay by month (yuan)"),
-        width=360,
-        height=170,
+        width=charts.PAGE_WIDTH,
+        height=200,
     )
     svg = chart.svg()
     if cache_key is not None:
@@ -282,6 +288,9 @@ def payroll_calculate(request):
     return redirect(f"{reverse('park:period', args=[period.pk])}?run={run.pk}")
 
 
+PERIOD_PAGE_SIZE = 50
+
+
 @role_required("director", "payroll_officer")
 @require_http_methods(["GET", "POST"])
 def period_detail(request, pk: int):
@@ -320,6 +329,13 @@ def period_detail(request, pk: int):
     payslips = payslip_list(user=request.user, period=period).order_by(
         "worker__employee_no"
     )
+    payslip_total = payslips.count()
+    search = request.GET.get("q", "").strip()[:50]
+    if search:
+        payslips = payslips.filter(
+            Q(worker__employee_no__icontains=search) | Q(worker__name__icontains=search)
+        )
+    page = Paginator(payslips, PERIOD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "park/period.html",
@@ -334,8 +350,11 @@ def period_detail(request, pk: int):
                 record__work_date__gte=period.month,
                 record__work_date__lt=month_end(period.month),
             ),
-            "payslips": payslips[:500],
-            "payslip_total": payslips.count(),
+            "page": page,
+            "payslips": page.object_list,
+            "payslip_total": payslip_total,
+            "search": search,
+            "query": urlencode({"q": search}) if search else "",
             "can_approve": "director" in user_roles(request.user),
             "pdf_status": payslip_files.period_pdf_status(period=period),
             "bundle_url": reverse("park:bundle", args=[period.pk]),

@@ -189,7 +189,9 @@ def _value(figure: Figure):
     return figure.value if figure.shown else None
 
 
-def report_charts(report: EmploymentReport) -> list[charts.Chart]:
+def report_charts(
+    report: EmploymentReport, *, width: float = 480, height: float = 180
+) -> list[charts.Chart]:
     """Employment over time, women and minority share, and the income
     distribution against M: the same drawings in the page and the PDF.
     Suppressed cells are gaps."""
@@ -211,6 +213,8 @@ def report_charts(report: EmploymentReport) -> list[charts.Chart]:
         ],
         y_min=0,
         y_label=_("people"),
+        width=width,
+        height=height,
     )
     shares = charts.line_chart(
         title=_("Share of women and of smaller ethnic groups"),
@@ -225,6 +229,8 @@ def report_charts(report: EmploymentReport) -> list[charts.Chart]:
         y_min=0,
         y_max=100,
         y_label=_("Share of the employed"),
+        width=width,
+        height=height,
     )
     out = [employment, shares]
     if report.bands:
@@ -243,6 +249,8 @@ def report_charts(report: EmploymentReport) -> list[charts.Chart]:
                 marker_label=marker_label,
                 gap_label=f"<{THRESHOLD}",
                 y_label=_("people"),
+                width=width,
+                height=height,
             )
         )
     return out
@@ -279,7 +287,10 @@ def report(request):
     """R16 for a month, by park or township, with charts; aggregates only."""
     context = _context(request)
     context["charts"] = [
-        (chart.title, chart.svg()) for chart in report_charts(context["report"])
+        (chart.title, chart.svg())
+        for chart in report_charts(
+            context["report"], width=charts.PAGE_WIDTH, height=220
+        )
     ]
     return render(request, "county/report.html", context)
 

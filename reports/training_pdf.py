@@ -93,6 +93,10 @@ def _weeks(count: int) -> list[str]:
     return [f"W{i}" for i in range(1, count + 1)]
 
 
+# An accuracy axis spans at least this many points (90–100 %).
+ACCURACY_SPAN = 10
+
+
 def trainee_charts(
     trainee: TraineeProgress,
     *,
@@ -122,6 +126,8 @@ def trainee_charts(
         title=f"{trainee.name} · {words['accuracy_title']}",
         width=width,
         height=height,
+        y_max=100,
+        min_span=ACCURACY_SPAN,
     )
     speed = line_chart(
         categories=categories,
@@ -144,7 +150,11 @@ def trainee_charts(
 
 
 def cohort_charts(
-    cohort: CohortProgress, *, width: float = HALF, web: bool = False
+    cohort: CohortProgress,
+    *,
+    width: float = HALF,
+    height: float = 150,
+    web: bool = False,
 ) -> list[Chart]:
     """A cohort's mean weekly accuracy and speed relative to qualified workers."""
     words = {k: str(v) for k, v in (WEB_LABELS if web else PDF_LABELS).items()}
@@ -165,7 +175,9 @@ def cohort_charts(
         ],
         title=f"{name} · {words['accuracy_title']}",
         width=width,
-        height=150,
+        height=height,
+        y_max=100,
+        min_span=ACCURACY_SPAN,
     )
     speed = line_chart(
         categories=categories,
@@ -179,7 +191,7 @@ def cohort_charts(
         ],
         title=f"{name} · {words['speed_title']}",
         width=width,
-        height=150,
+        height=height,
         y_min=0,
     )
     return [accuracy, speed]

@@ -6,6 +6,7 @@ The county's employment report (R16) has its own views, ``county_views``.
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -141,7 +142,13 @@ def trends(request):
     """Headcount, hours, units, accuracy and payroll cost by month, as charts."""
     park = staff_park(request)
     rows = park_trends(park=park)
-    months = [f"{t.month:%Y-%m}" for t in rows]
+    # The month in progress is drawn with the others but named "so far", and
+    # the page says so: a few days of work next to whole months.
+    this_month = timezone.localdate().replace(day=1)
+    partial = bool(rows) and rows[-1].month >= this_month
+    months = [f"{t.month:%y-%m}" for t in rows]
+    if partial:
+        months[-1] = _("%(month)s so far") % {"month": months[-1]}
     figures = [
         (_("Headcount (payslips)"), [t.headcount for t in rows], "bar"),
         (_("Hours worked"), [t.hours for t in rows], "bar"),
@@ -152,19 +159,33 @@ def trends(request):
     chart_list = []
     if rows:
         for title, values, kind in figures:
+            options = {}
+            if kind == "line":  # accuracy: 90–100 % at least, not 96.4–96.6
+                options = {"y_max": 100, "min_span": 10}
             build = charts.line_chart if kind == "line" else charts.bar_chart
             chart = build(
                 categories=months,
                 series=[charts.Series(title, tuple(values))],
                 title=title,
                 legend=False,
+                width=charts.PAGE_WIDTH,
+                height=200,
+                **options,
             )
             chart_list.append((title, chart.svg()))
     return render(
         request,
         "park/trends.html",
-        {"park": park, "trends": rows, "charts": chart_list},
+        {
+            "park": park,
+            "trends": rows,
+            "charts": chart_list,
+            "partial": rows[-1].month if partial else None,
+        },
     )
+
+
+COVERAGE_COLOR = "#0b6e4f"  # the accent colour of the pages
 
 
 @role_required("director", "payroll_officer")
@@ -177,15 +198,17 @@ def coverage_view(request):
     weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
     rows = []
     for name, cells in zip(weekdays, cov.cells, strict=True):
-        rows.append(
-            (
-                name,
-                [
-                    (value, int(100 * value / cov.peak) if cov.peak else 0)
-                    for value in cells
-                ],
+        row = []
+        for value in cells:
+            # The cell's colour and, for its number, black or white, whichever
+            # reaches 4.5:1 on it.
+            fill = charts.mix(
+                COVERAGE_COLOR,
+                charts.HEAT_BASE,
+                float(value / cov.peak) if cov.peak else 0,
             )
-        )
+            row.append((value, fill, charts.text_on(fill)))
+        rows.append((name, row))
     return render(
         request,
         "park/coverage.html",
@@ -211,7 +234,12 @@ def worker_training(request):
         progress = None
     charts_svg = []
     if progress is not None and progress.weeks:
-        charts_svg = [c.svg() for c in training_pdf.trainee_charts(progress, web=True)]
+        charts_svg = [
+            c.svg()
+            for c in training_pdf.trainee_charts(
+                progress, web=True, width=charts.PAGE_WIDTH, height=210
+            )
+        ]
     return render(
         request,
         "worker/training.html",
@@ -238,7 +266,12 @@ def park_training(request):
     if report is not None:
         for c in report.cohorts:
             svgs = (
-                [ch.svg() for ch in training_pdf.cohort_charts(c, web=True)]
+                [
+                    ch.svg()
+                    for ch in training_pdf.cohort_charts(
+                        c, web=True, width=charts.PAGE_WIDTH, height=210
+                    )
+                ]
                 if c.weeks
                 else []
             )

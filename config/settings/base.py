@@ -330,4 +330,7 @@ PAYROLL_RUN_RESUME_AFTER_MINUTES = float(
 
 # Payslip PDFs (R14): rendered after every payroll run, in chunks of this size.
 PAYSLIP_PDF_AFTER_RUN = env_bool("PAYSLIP_PDF_AFTER_RUN", True)
+# Without Redis, tasks run in-process: in a thread of the server (payroll/queue.py)
+# so that a calculation does not hold the page and its progress bar moves.
+PAYROLL_TASKS_IN_THREAD = env_bool("PAYROLL_TASKS_IN_THREAD", not REDIS_URL)
 PAYSLIP_PDF_CHUNK_SIZE = int(os.environ.get("PAYSLIP_PDF_CHUNK_SIZE", "200"))

@@ -10,5 +10,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="parkpay-test-media-")
 PAYROLL_CHUNK_SIZE = 7
 # Tests run tasks in-process; the broker tests switch to Redis for their own run.
 CELERY_TASK_ALWAYS_EAGER = True
+# ... and inline, so that a test sees what a request queued when it returns.
+PAYROLL_TASKS_IN_THREAD = False
 # Tests keep their caches to themselves, even when REDIS_URL is set.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

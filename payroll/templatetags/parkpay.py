@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from payroll.models import PeriodStatus
+from payroll.units import unit_label
 from workforce.models import Contract, SkillLevel
 
 register = template.Library()
@@ -122,6 +123,11 @@ def contract_name(code: str) -> str:
 
 
 @register.filter
+def unit_name(code: str) -> str:
+    return unit_label(code)
+
+
+@register.filter
 def skill_name(code: str) -> str:
     return str(dict(SkillLevel.choices).get(code, code or "—"))
 
@@ -200,7 +206,7 @@ def line_rows(lines) -> list[tuple[str, str, str, str, str, str]]:
         if line.quantity is not None:
             quantity = _number(str(line.quantity), "-2", language)
             if line.unit:
-                quantity = f"{quantity} {line.unit}"
+                quantity = f"{quantity} {unit_label(line.unit)}"
         if line.rate is not None:
             rate = _number(str(line.rate), "-4", language)
         if line.multiplier is not None:

@@ -37,6 +37,20 @@ def test_values_are_written_as_people_write_them():
         assert changes_text({"gross": "10.5000000000"}) == [("gross pay", "10.50")]
 
 
+def test_keys_and_choice_values_are_the_fields_names_and_choices():
+    """A key naming a model field takes the field's name and a value among its
+    choices the choice's label, in the reader's language."""
+    values = {"status": "calculated", "skill_level": "junior", "task_type": "box"}
+    with translation.override("zh-hans"):
+        assert changes_text(values) == [
+            ("状态", "已计算"),
+            ("技能等级", "初级"),
+            ("任务类型", "box"),
+        ]
+    with translation.override("en"):
+        assert changes_text({"contract": "full_time"}) == [("contract", "full-time")]
+
+
 def test_the_audit_page_shows_words_not_codes(park):
     director = make_user("director", park=park)
     project, task_type = make_catalogue(park)

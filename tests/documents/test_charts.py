@@ -12,12 +12,17 @@ from reportlab.graphics.shapes import Circle, PolyLine, Rect
 from reportlab.pdfgen.canvas import Canvas
 
 from documents.charts import (
-    NO_DATA,
+    LABEL_SIZE,
+    PAGE_WIDTH,
     Series,
     bar_chart,
+    contrast,
     heat_map,
     line_chart,
+    mix,
     nice_ticks,
+    no_data,
+    text_on,
     threshold,
 )
 
@@ -83,7 +88,16 @@ def test_empty_chart_says_no_data():
     """Without values the drawing says so instead of drawing axes."""
     chart = line_chart(categories=WEEKS, series=[Series("s", (None,) * 5)])
     texts = [s.text for s in chart.drawing.getContents() if hasattr(s, "text")]
-    assert NO_DATA in texts and not shapes(chart, PolyLine)
+    assert no_data() in texts and not shapes(chart, PolyLine)
+
+
+def test_no_data_is_said_in_the_readers_language():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert no_data() == "暂无数据"
+    with translation.override("en"):
+        assert no_data() == "No data"
 
 
 def test_nice_ticks_cover_the_range():
@@ -141,3 +155,71 @@ def test_bar_chart_and_heat_map():
     assert grid.values("周一 Mon")[:5] == (0, 1, 2, 3, 4)
     assert len(shapes(grid, Rect)) == 48
     assert grid.svg().startswith("<svg ")
+
+
+def _texts(chart):
+    found = []
+
+    def walk(node):
+        for child in getattr(node, "contents", None) or []:
+            walk(child)
+        if hasattr(node, "text"):
+            found.append(node)
+
+    walk(chart.drawing)
+    return found
+
+
+def test_page_charts_read_at_11_px_on_a_360_px_phone():
+    """A page chart is PAGE_WIDTH wide and shown at least 320 CSS px wide on a
+    360 px phone (its card's width), so each text is at least 11 px there."""
+    chart = bar_chart(
+        categories=[f"26-{m:02d}" for m in range(1, 13)],
+        series=[Series("应发工资", tuple(range(12))), Series("实发工资", (1,) * 12)],
+        title="按月工资（元）",
+        width=PAGE_WIDTH,
+        height=200,
+    )
+    shown = 320
+    sizes = [t.fontSize * shown / PAGE_WIDTH for t in _texts(chart)]
+    assert sizes and min(sizes) >= 11
+    assert LABEL_SIZE * shown / PAGE_WIDTH >= 11
+
+
+def test_an_accuracy_axis_does_not_make_a_small_dip_look_like_a_crash():
+    """96.45 to 96.62 drawn on 90–100 (min_span 10, y_max 100): the dip takes
+    under 2 % of the plot's height, not all of it."""
+    values = (96.62, 96.60, 96.45, 96.58, 96.61)
+    chart = line_chart(
+        categories=WEEKS, series=[Series("准确率", values)], y_max=100, min_span=10
+    )
+    (line,) = shapes(chart, PolyLine)
+    ys = line.points[1::2]
+    ticks = [float(t.text) for t in _texts(chart) if t.text.replace(".", "").isdigit()]
+    assert min(ticks) <= 90 and max(ticks) >= 100
+    plain = line_chart(categories=WEEKS, series=[Series("准确率", values)])
+    (plain_line,) = shapes(plain, PolyLine)
+    plain_ys = plain_line.points[1::2]
+    assert max(ys) - min(ys) < 0.05 * (max(plain_ys) - min(plain_ys))
+
+
+def test_heat_map_numbers_reach_4_5_to_1_on_every_shade():
+    """Black or white, whichever reads better: at least 4.5:1 on every shade
+    from empty to full, on the SVG heat map and the page's cells alike."""
+    for step in range(101):
+        fill = mix("#0b6e4f", "#eef1f4", step / 100)
+        assert contrast(text_on(fill), fill) >= 4.5, fill
+        fill = mix("#1f6f8b", "#ffffff", step / 100)
+        assert contrast(text_on(fill), fill) >= 4.5, fill
+    grid = heat_map(
+        rows=("周一",),
+        columns=tuple(str(h) for h in range(24)),
+        values=[[h for h in range(24)]],
+        show_values=True,
+    )
+    rects = [r for r in shapes(grid, Rect)]
+    numbers = [t for t in _texts(grid) if t.text.isdigit()]  # values, then labels
+    assert len(numbers) >= 24
+    for rect, text in zip(rects, numbers[:24], strict=True):
+        ink, fill = (f"#{c.hexval()[2:]}" for c in (text.fillColor, rect.fillColor))
+        assert contrast(ink, fill) >= 4.5, (text.text, ink, fill)

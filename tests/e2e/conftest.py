@@ -33,7 +33,7 @@ def no_csp_violations():
     assert CSP_VIOLATIONS == []
 
 
-def _note_csp_violation(message) -> None:
+def note_csp_violation(message) -> None:
     if "Content Security Policy" in message.text:
         CSP_VIOLATIONS.append(message.text)
 
@@ -88,7 +88,7 @@ def sign_in(browser, server, username, *, width=1280, height=900):
         viewport={"width": width, "height": height}, accept_downloads=True
     )
     page = context.new_page()
-    page.on("console", _note_csp_violation)
+    page.on("console", note_csp_violation)
     page.goto(f"{server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -97,10 +97,33 @@ def sign_in(browser, server, username, *, width=1280, height=900):
     return page
 
 
+def phone_page(browser, server, username, language="zh-hans", *, viewport=None):
+    """A signed-in page (``username`` None: signed out) on a phone, with the
+    language chosen by its cookie, as a person's own phone keeps it."""
+    context = browser.new_context(
+        viewport=viewport or {"width": 360, "height": 800},
+        locale=language,
+        accept_downloads=True,
+    )
+    context.add_cookies(
+        [{"name": "django_language", "value": language, "url": server.url}]
+    )
+    page = context.new_page()
+    page.on("console", note_csp_violation)
+    if username is not None:
+        page.goto(f"{server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.stack button[type=submit]")
+        page.wait_for_load_state()
+    return page
+
+
 def screenshot_both(browser, server, username, path, shots, name):
-    """The page at phone (360 px) and desktop (1280 px) width."""
-    for width, label in ((360, "phone"), (1280, "desktop")):
-        page = sign_in(browser, server, username, width=width, height=780)
+    """The page at phone (390×844) and desktop (1366×900) size, as
+    test_screenshots.py makes the README's pictures."""
+    for width, height, label in ((390, 844, "phone"), (1366, 900, "desktop")):
+        page = sign_in(browser, server, username, width=width, height=height)
         page.goto(f"{server.url}{path}")
         page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=False)
         page.context.close()

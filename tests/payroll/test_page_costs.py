@@ -309,7 +309,7 @@ def test_cells_formatted_in_python_match_the_template_filters(language):
         "{% load parkpay %}"
         "{% for line in lines %}{{ line|line_label }}|"
         '{% if line.quantity is not None %}{{ line.quantity|floatformat:"-2" }}'
-        "{% if line.unit %} {{ line.unit }}{% endif %}{% endif %}|"
+        "{% if line.unit %} {{ line.unit|unit_name }}{% endif %}{% endif %}|"
         '{% if line.rate is not None %}{{ line.rate|floatformat:"-4" }}{% endif %}|'
         "{% if line.multiplier is not None %}{{ line.multiplier }}{% endif %}|"
         "{{ line.amount|money }};{% endfor %}"
