@@ -87,6 +87,27 @@ PAGES: dict[str, tuple[tuple[str, ...], Callable[[Ids, str], str]]] = {
         lambda ids, who: "/park/training/",
     ),
     "county:report": (("county_official",), lambda ids, who: "/county/"),
+    "me:certificates": (WORKERS, lambda ids, who: "/me/certificates/"),
+    "me:profile": (WORKERS, lambda ids, who: "/me/profile/"),
+    "me:annual": (WORKERS, lambda ids, who: "/me/annual/"),
+    "park:certificates": (PAY_STAFF, lambda ids, who: "/park/certificates/"),
+    "park:annual": (
+        PAY_STAFF,
+        lambda ids, who: f"/park/annual/?employee_no={ids['worker']['no']}",
+    ),
+    "park:bank_layout": (("director",), lambda ids, who: "/park/bank-layout/"),
+    "park:identity_changes": (PAY_STAFF, lambda ids, who: "/park/identity-changes/"),
+    "park:session_correct": (
+        PAY_STAFF,
+        lambda ids, who: f"/park/sessions/{ids['worker']['session']}/correct/",
+    ),
+    "park:connectors": (PAY_STAFF, lambda ids, who: "/park/connectors/"),
+    "park:connector": (
+        PAY_STAFF,
+        lambda ids, who: f"/park/connectors/{ids['connector']}/",
+    ),
+    "verify": ((None,), lambda ids, who: "/verify/"),
+    "verify_code": ((None,), lambda ids, who: "/verify/AAAA-BBBB-CCCC-DDDD/"),
 }
 
 NOT_PAGES = {
@@ -108,6 +129,15 @@ NOT_PAGES = {
     "schema": "the OpenAPI schema (YAML) for developers",
     "api-docs": "Swagger UI, a developer tool drawn by its own code",
     "redoc": "Redoc, a developer tool drawn by its own code",
+    "certificate_pdf": "a PDF file",
+    "me:annual_pdf": "a PDF file",
+    "park:annual_pdf": "a PDF file",
+    "park:certificate_revoke": "POST only: the revoke button of the certificates page",
+    "park:connector_sync": "POST only: the sync button of the connector's page",
+    "park:identity_change_decide": "POST only: the buttons of the entries page",
+    "park:connector_status": "JSON for the progress bar of a pull",
+    "connector_webhook": "JSON for the annotation tool's webhook",
+    "connector_webhook_header": "JSON for the annotation tool's webhook",
 }
 NOT_PAGE_PREFIXES = {
     "admin:": "Django's admin, drawn by Django, for the superuser",
@@ -198,7 +228,13 @@ def test_every_url_of_the_urlconf_is_listed():
 
 
 def _ids() -> dict:
-    from payroll.models import PayPeriod, Payslip, WorkRecord
+    from payroll.models import (
+        Connector,
+        ConnectorKind,
+        PayPeriod,
+        Payslip,
+        WorkRecord,
+    )
     from workforce.models import Worker, WorkSession
 
     ids: dict = {}
@@ -218,6 +254,17 @@ def _ids() -> dict:
         park__code="demo", month=(this_month - timedelta(days=1)).replace(day=1)
     )
     ids["period"] = period.pk
+    connector, _new = Connector.objects.get_or_create(
+        park=period.park,
+        name="Label Studio",
+        defaults={
+            "kind": ConnectorKind.LABEL_STUDIO,
+            "base_url": "http://127.0.0.1:9",
+            "access_token": "not-a-real-token",
+            "webhook_secret": "not-a-real-webhook-secret",
+        },
+    )
+    ids["connector"] = connector.pk
     ids["record"] = (
         WorkRecord.objects.filter(
             worker_id=ids["worker"]["worker"],
