@@ -248,8 +248,13 @@ def payroll_run_finish(*, run_id: int) -> PayrollRun:
         topups=Sum("topup"),
         tax=Sum("tax"),
         social_insurance=Sum("social_insurance"),
+        deductions=Sum("deductions"),
+        carried_in=Sum("carried_in"),
+        carried_forward=Sum("carried_forward"),
         net=Sum("net"),
     )
+    # Adds up line by line: gross − social insurance − tax − deductions −
+    # carried in + carried forward = net (as each payslip does, R12).
     run.summary = {
         "workers": run.workers_total,
         "payslips": Payslip.objects.filter(period=period).count(),

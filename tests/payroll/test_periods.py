@@ -462,3 +462,39 @@ def test_beat_task_starts_runs_for_every_park(park):
     today = timezone.localdate()
     assert run.period.month == (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     assert run.status == "done"
+
+
+def test_the_period_summary_adds_up_line_by_line(db):
+    """The calculation's summary on the period page shows every step from
+    gross to net (social insurance included), and the steps add up: gross −
+    social insurance − tax − deductions − carried in + carried forward = net."""
+    from decimal import Decimal
+
+    from django.test import Client
+
+    from payroll.models import PayrollRun
+    from tests.pages import build_park
+
+    park, _workers, director, *_ = build_park(4)
+    run = PayrollRun.objects.filter(period__park=park).latest("id")
+    s = {
+        k: Decimal(v)
+        for k, v in run.summary.items()
+        if k not in ("workers", "payslips", "errors")
+    }
+    assert s["social_insurance"] > 0
+    assert (
+        s["gross"]
+        - s["social_insurance"]
+        - s["tax"]
+        - s["deductions"]
+        - s["carried_in"]
+        + s["carried_forward"]
+        == s["net"]
+    )
+    client = Client()
+    client.cookies["django_language"] = "en"
+    client.force_login(director)
+    page = client.get(f"/park/payroll/{run.period_id}/").content.decode()
+    assert "− Social insurance" in page
+    assert f"¥{s['social_insurance']:,.2f}" in page
