@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -107,8 +108,11 @@ def _scope(serializer, name: str, selector) -> None:
         serializer.fields[name].queryset = selector(user=user)
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Any other address under /api/v1/: a JSON 404 like the API's own."""
+    """Any other address under /api/v1/: a JSON 404 like the API's own, for
+    every method (it changes nothing, so a session's DELETE needs no CSRF
+    token to be told so: otherwise Django's HTML 403 page would answer)."""
     return JsonResponse({"detail": str(NOT_FOUND)}, status=404)
 
 

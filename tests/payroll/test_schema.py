@@ -98,3 +98,18 @@ def test_api_conforms_to_its_schema(case, director_token):
     case.call_and_validate(
         headers={"Authorization": f"Token {director_token}"}, checks=CHECKS
     )
+
+
+def test_an_unknown_api_address_is_a_json_404_for_a_session_delete(db):
+    """A DELETE with a session cookie and no CSRF token to an address the API
+    does not have (``/api/v1/worker-identities/-2.5e-313/``, as schemathesis
+    sends) is the API's JSON 404, not Django's HTML CSRF page."""
+    from django.test import Client
+
+    from tests.factories import make_park, make_user
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("director", park=make_park()))
+    response = client.delete("/api/v1/worker-identities/-2.5e-313/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
