@@ -139,8 +139,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (server, in-process tasks) share one file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # Several processes and threads (server, background tasks) share one
+    # file: a transaction takes the write lock when it begins, so a writer
+    # waits for another (up to the timeout) instead of failing at once with
+    # "database is locked" when it upgrades a read lock.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
