@@ -66,7 +66,7 @@ from payroll.imports.report import (
     too_large_message,
 )
 from payroll.imports.text import Text, detect_encoding
-from payroll.imports.writer import Writer, check_stage
+from payroll.imports.writer import Writer, finish_import
 from payroll.integrations import IMPORT_FORBIDDEN, IMPORTERS, require_park_role
 from payroll.models import Project, TaskType
 
@@ -250,12 +250,4 @@ def _import_records(
         if progress:
             progress(report.records)
         lookups.report_elsewhere(report)
-        writer.finish()
-        check_stage(writer, report)
-        if report.ok:
-            report.created = (
-                writer.count - report.unchanged if dry_run else writer.created()
-            )
-        writer.drop()
-        if not report.ok or dry_run:
-            transaction.set_rollback(True)
+        finish_import(writer, report, dry_run=dry_run)

@@ -54,7 +54,7 @@ from payroll.imports.report import (
     shown,
 )
 from payroll.imports.text import JsonDepth, Text, detect_encoding, has_lone_surrogate
-from payroll.imports.writer import Writer, check_stage
+from payroll.imports.writer import Writer, finish_import
 from payroll.models import (
     LOCKED_STATUSES,
     IdentityTool,
@@ -700,15 +700,7 @@ def import_cvat_jobs(
         for start in range(0, len(rows), 5000):
             writer.stage(rows[start : start + 5000])
             writer.write()
-        writer.finish()
-        check_stage(writer, report)
-        if report.ok:
-            report.created = (
-                writer.count - report.unchanged if dry_run else writer.created()
-            )
-        writer.drop()
-        if not report.ok or dry_run:
-            transaction.set_rollback(True)
+        finish_import(writer, report, dry_run=dry_run)
 
 
 # The "CVAT for images 1.1" XML export of a job

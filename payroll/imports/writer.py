@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from payroll.imports.report import (
@@ -270,3 +270,18 @@ def check_stage(writer: Writer, report: ImportReport) -> None:
         )
     report.error_count += clashing - len(clashes)
     report.errors.sort(key=lambda p: (p.row is not None, p.row or 0))
+
+
+def finish_import(writer: Writer, report: ImportReport, *, dry_run: bool) -> None:
+    """The end of every file's import, inside its transaction: the whole-file
+    checks, the count of new records, and all or nothing (a report with an
+    error, or a dry run, rolls the transaction back)."""
+    writer.finish()
+    check_stage(writer, report)
+    if report.ok:
+        report.created = (
+            writer.count - report.unchanged if dry_run else writer.created()
+        )
+    writer.drop()
+    if not report.ok or dry_run:
+        transaction.set_rollback(True)
