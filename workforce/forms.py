@@ -49,6 +49,17 @@ class SessionForm(forms.Form):
             max=bounds.park_today(park).isoformat(),
         )
 
+    @staticmethod
+    def initial_of(session, park) -> dict:
+        """A session's day, start and end in the park's time zone, to fill
+        the form for a fix or a correction."""
+        tz = ZoneInfo(park.time_zone)
+        start = session.start.astimezone(tz)
+        initial = {"day": start.date(), "start": start.time().replace(second=0)}
+        if session.end:
+            initial["end"] = session.end.astimezone(tz).time().replace(second=0)
+        return initial
+
     def clean_day(self):
         """From the park's opening to its today (bounds), and not in a closed
         month (R13.5), checked here as the services check it again."""

@@ -158,10 +158,7 @@ def worker_session_edit(request, pk: int):
         ),
         pk=pk,
     )
-    local_start = timezone.localtime(session.start)
-    initial = {"day": local_start.date(), "start": local_start.time().replace(second=0)}
-    if session.end:
-        initial["end"] = timezone.localtime(session.end).time().replace(second=0)
+    initial = SessionForm.initial_of(session, worker.park)
     form = SessionForm(initial=initial, park=worker.park)
     if request.method == "POST":
         form = SessionForm(request.POST, park=worker.park)
@@ -254,10 +251,7 @@ def session_correct(request, pk: int):
     )
     park = session.worker.park
     closed = is_closed(park, session.work_date)
-    local_start = timezone.localtime(session.start)
-    initial = {"day": local_start.date(), "start": local_start.time().replace(second=0)}
-    if session.end:
-        initial["end"] = timezone.localtime(session.end).time().replace(second=0)
+    initial = SessionForm.initial_of(session, park)
     form = SessionCorrectionForm(request.POST or None, initial=initial, park=park)
     if request.method == "POST" and form.is_valid():
         try:
