@@ -1,6 +1,8 @@
 """The web app manifest and the service worker, served from the site root so
 that the worker's pages can be installed and read offline (static/js/sw.js)."""
 
+import json
+
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, JsonResponse
 from django.templatetags.static import static
@@ -53,6 +55,9 @@ def service_worker(request):
     if path is None:
         raise Http404
     with open(path, encoding="utf-8") as f:
-        response = HttpResponse(f.read(), content_type="text/javascript")
+        script = f.read().replace(
+            'var STATIC = "/static/";', f"var STATIC = {json.dumps(static(''))};", 1
+        )
+    response = HttpResponse(script, content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/"
     return response

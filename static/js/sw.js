@@ -4,10 +4,18 @@
 // payslip pages) and a payslip PDF only once its payslip page is kept, so the
 // pages of staff are never stored on a phone. The copy served offline gets
 // data-saved-at on its <body>; static/js/offline.js shows when it was saved.
+// The style sheet and scripts those pages use are kept too (they hold nothing
+// personal), so a copy opened hours later is styled and shows its banner.
 "use strict";
 
 var CACHE = "parkpay-offline-v1";
 var PDF = /^\/payslips\/[^/]+\/pdf\/$/;
+var STATIC = "/static/";  // settings.STATIC_URL, put in by config/pwa.py
+var ASSET = /\.(css|js)$/;
+
+function isAsset(path) {
+  return path.indexOf(STATIC) === 0 && ASSET.test(path);
+}
 
 self.addEventListener("install", function () {
   self.skipWaiting();
@@ -50,6 +58,7 @@ function keep(request, response) {
         return cache.put(url.pathname, new Response(html, { status: 200, headers: headers }));
       });
     }
+    if (isAsset(url.pathname)) return cache.put(url.pathname, response);
     if (type.indexOf("application/pdf") === 0 && PDF.test(url.pathname)) {
       var page = url.pathname.replace(/pdf\/$/, "");
       return cache.match(page).then(function (kept) {
@@ -81,7 +90,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  var wanted = request.mode === "navigate" || PDF.test(url.pathname);
+  var wanted = request.mode === "navigate" || PDF.test(url.pathname) || isAsset(url.pathname);
   if (!wanted) return;
   event.respondWith(
     fetch(request).then(function (response) {

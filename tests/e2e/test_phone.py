@@ -150,9 +150,17 @@ def test_the_payslips_stay_readable_offline(browser, demo):
         arg=[CACHE, f"/payslips/{slip.number}/pdf/"],
     )
 
+    # The browser's own HTTP cache keeps static files only for a while (a
+    # minute for unversioned names); the phone may go offline much later.
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
     page.context.set_offline(True)
     page.goto(f"{demo.url}/me/payslips/")
     assert page.locator("#payslips").is_visible()
+    # Styled and scripted from the service worker's copies, not bare HTML.
+    assert page.evaluate(
+        "() => getComputedStyle(document.documentElement)"
+        ".getPropertyValue('--accent').trim() !== ''"
+    )
     assert slip.number in page.content() or slip.period.label in page.content()
     banner = page.locator("#offline-banner")
     assert banner.is_visible()
