@@ -38,9 +38,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Without REDIS_URL (SQLite, in-process tasks) the suite runs on up to four
+# processes. With it, in one: the real Celery workers some tests start all
+# consume the broker's one queue, and would take each other's tasks.
+JOBS ?= $(if $(REDIS_URL),1,$(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n))
+XDIST := $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
+
 test: lint node_modules/axe-core/axe.min.js
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The suite again with the clock set to each instant of tests/clock.py where
 # date code usually breaks (month ends, New Year, a leap day, local midnight).
@@ -55,7 +61,7 @@ test-clock: $(STAMP) node_modules/axe-core/axe.min.js
 	@failed=""; \
 	for at in $$($(BIN)/python -c "from tests.clock import RISKY_INSTANTS as r; print(*r)"); do \
 	  echo "== the suite with the clock at $$at"; \
-	  $(BIN)/python -m pytest -q --fake-now=$$at $(CLOCK_DESELECT) $(PYTEST_ARGS) || failed="$$failed $$at"; \
+	  $(BIN)/python -m pytest -q $(XDIST) --fake-now=$$at $(CLOCK_DESELECT) $(PYTEST_ARGS) || failed="$$failed $$at"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed with the clock at:$$failed"; exit 1; fi
 
