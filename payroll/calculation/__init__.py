@@ -15,6 +15,8 @@ The package: ``scoping`` (which month, days and workers a period covers),
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import connection
@@ -78,10 +80,28 @@ def calculate_chunk(
         # The chunk's records are summed in one hash table, not sorted on disk.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
-    result = compute_chunk(
-        period=period, worker_ids=worker_ids, snapshot=snapshot, run=run
-    )
-    # R13.1: replace the chunk's earlier results entirely.
-    delete_payslips(period_id=period.id, worker_ids=worker_ids)
-    store_payslips(result.payslips, result.lines)
+    with cycle_collection_paused():
+        result = compute_chunk(
+            period=period, worker_ids=worker_ids, snapshot=snapshot, run=run
+        )
+        # R13.1: replace the chunk's earlier results entirely.
+        delete_payslips(period_id=period.id, worker_ids=worker_ids)
+        store_payslips(result.payslips, result.lines)
     return len(result.payslips), result.errors, result.totals
+
+
+@contextmanager
+def cycle_collection_paused():
+    """A chunk makes and drops hundreds of thousands of small objects (rows,
+    Decimals, lines), freed as soon as they are dropped; hardly any is in a
+    reference cycle. Python's cycle collector, triggered by the count of new
+    objects, would meanwhile scan the whole heap again and again, for about a
+    fifth of the chunk's CPU time: it is paused for the chunk (and resumes
+    afterwards as it was)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
