@@ -38,10 +38,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Without REDIS_URL (SQLite, in-process tasks) the suite runs on up to four
-# processes. With it, in one: the real Celery workers some tests start all
-# consume the broker's one queue, and would take each other's tasks.
-JOBS ?= $(if $(REDIS_URL),1,$(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n))
+# The suite runs on up to four processes (pytest-xdist; JOBS=1 for one), each
+# with a test database and a Redis database of its own (config/settings/test.py).
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 XDIST := $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 
 test: lint node_modules/axe-core/axe.min.js
