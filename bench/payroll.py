@@ -1,13 +1,36 @@
-"""Payroll at province scale: 10,000 workers in 5 parks, 1,000,000 records a month.
+"""Payroll at province scale: how its cost grows from 1,000 to 100,000 workers.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/parkpay_bench \
-        .venv/bin/python bench/payroll.py [--workers 10000] [--records 1000000]
+    REDIS_URL=redis://127.0.0.1:6379/3 \
+        .venv/bin/python bench/payroll.py [--workers 100000] [--records 10000000] \
+            [--celery 1,2] [--only] [--regenerate] [--record-checksum]
 
-Generates the data once (kept between runs; ``--regenerate`` to rebuild), then
-times the full calculation (R1–R14, payslips and lines stored) of the five
-parks' periods, in this process, and compares it with one raw SQL
-``GROUP BY worker, project, task type`` over the same records measured in the
-same run: a floor no implementation can beat.
+Measures every size from 1,000 workers up to ``--workers``, ten times more at
+each step, with ``--records / --workers`` records per worker a month (100 by
+default), five parks, three projects, five task types, rate cards changing on
+the 16th, one worker in ten promoted mid-month, 8 % of records unreviewed and
+26 sessions per worker. Each size has a database of its own (DATABASE_URL's
+name with ``_<workers>`` appended, created when missing), generated once and
+kept between runs, and is measured in a process of its own, so that peak
+memory is per size; ``--only`` measures the size of ``--workers`` alone, on
+DATABASE_URL itself.
+
+For each size it prints: the full calculation of the five parks' months
+(R1–R14, payslips and lines stored, as the month's first calculation) on
+``--processes`` worker processes, its records/s, the queries issued, the peak
+resident memory of every process involved (this one, the worker processes,
+the PostgreSQL backends), and two floors measured in the same run: one raw
+SQL ``GROUP BY worker, project, task type`` over the records (reading) and a
+``COPY`` of the same payslip and line rows into empty tables of the same shape
+(writing); then a table with each step's ratio to the step before. With
+``--celery 1,2`` the same months are calculated again through Redis by 1, then
+2, real ``celery worker`` processes, and the speedup is printed.
+
+Every calculation's payslips are summed into one checksum (every amount of
+every payslip and line, by employee number) and compared with the one recorded
+in bench/payroll_checksums.json, made by ``--record-checksum`` with an earlier
+version of the code: a faster calculation must pay everyone the same, to the
+fen.
 """
 
 import argparse
