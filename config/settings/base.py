@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "workforce.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (its static files are compressed by collectstatic) and
+    # before everything that writes the response.
+    "config.middleware.CompressTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "workforce.middleware.DefaultChineseLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
