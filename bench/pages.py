@@ -9,6 +9,12 @@ workers sorted by units: median and p95 of ``--requests`` requests, alone and
 while ``--clients`` other clients load the same pages. Loopback only; every
 loop is bounded. The server listens on port 8765 (``BENCH_PORT`` to change it,
 as for bench/load.py).
+
+    ... bench/pages.py --network slow [--visits 3]
+
+opens the worker's pages in Chromium over a throttled network instead: bytes
+transferred, first contentful paint and load, first and repeat visit
+(bench/slow_network.py).
 """
 
 import argparse
@@ -90,6 +96,15 @@ def measure(path: str, cookie: str, n: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--network",
+        choices=["slow"],
+        help="the worker's pages in Chromium over a throttled network "
+        "(bench/slow_network.py) instead of the server's latency",
+    )
+    parser.add_argument(
+        "--visits", type=int, default=3, help="with --network: visits of each page"
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--park", default="bench1")
@@ -103,6 +118,11 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/pages.py needs DATABASE_URL pointing at the benchmark database")
+    if args.network == "slow":
+        from bench.slow_network import main as slow_network
+
+        slow_network(args.park, args.visits)
+        return
     call_command("migrate", verbosity=0)
     park = Park.objects.get(code=args.park)
     month = PayPeriod.objects.filter(park=park).order_by("-month").first().month

@@ -3,6 +3,7 @@ that the worker's pages can be installed and read offline (static/js/sw.js)."""
 
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, JsonResponse
 from django.templatetags.static import static
@@ -55,8 +56,12 @@ def service_worker(request):
     if path is None:
         raise Http404
     with open(path, encoding="utf-8") as f:
+        # STATIC_URL itself: static("") is no file, and the production storage
+        # (hashed names from its manifest) refuses a name it has no entry for.
         script = f.read().replace(
-            'var STATIC = "/static/";', f"var STATIC = {json.dumps(static(''))};", 1
+            'var STATIC = "/static/";',
+            f"var STATIC = {json.dumps(settings.STATIC_URL)};",
+            1,
         )
     response = HttpResponse(script, content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/"

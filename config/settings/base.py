@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "workforce.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (its static files are compressed by collectstatic) and
+    # before everything that writes the response.
+    "config.middleware.CompressTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "workforce.middleware.DefaultChineseLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,7 +187,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Media (payslip PDFs) is never served at MEDIA_URL, not even with DEBUG: only
 # through the views that check who asks (payroll/payslip_files.py).

@@ -54,6 +54,22 @@ def test_the_service_worker_is_served_from_the_root_for_the_whole_site():
     assert b'addEventListener("fetch"' in response.content
 
 
+def test_the_service_worker_is_served_with_the_production_storage(settings, tmp_path):
+    """Under the hashed, compressed storage of production settings (a name
+    missing from its manifest is an error) the worker still gets the prefix
+    of the static files."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        },
+    }
+    response = Client().get("/sw.js")
+    assert response.status_code == 200
+    assert b'var STATIC = "/static/";' in response.content
+
+
 def test_every_page_links_the_manifest_and_icons_without_inline_script():
     html = Client().get("/accounts/login/").content.decode()
     assert 'rel="manifest" href="/manifest.webmanifest"' in html
