@@ -31,8 +31,8 @@ that does not start with ``%PDF-`` counts as an error, as does any status but
 
 Prints, per page and per 10 s of the run, the number of requests and their
 p50/p95/p99 latency, the errors with a sample of their messages, the CPU time
-of the server's processes per request, of PostgreSQL (the connections to this
-database; they include the payroll's), of this client and of anything else on
+of the server's processes and of their PostgreSQL connections per request, of
+this client, of the payroll process and its connection, and of anything else on
 the machine (Linux /proc; a run that other work disturbed says so), and a
 target line: no errors, p95 of every HTML page under 300 ms, of the PDF under
 800 ms. Loopback only.
@@ -111,6 +111,11 @@ sys.path.insert(0, {root!r})
 os.environ["PAYSLIP_PDF_AFTER_RUN"] = "0"
 import django; django.setup()
 from django.core.exceptions import ValidationError
+from django.db import connection
+with connection.cursor() as cursor:  # the connection every run below uses
+    cursor.execute("SELECT pg_backend_pid()")
+    with open({backend!r}, "w") as f:
+        f.write(str(cursor.fetchone()[0]))
 from payroll import periods
 from payroll.models import PayPeriod
 t0 = time.perf_counter()
@@ -136,17 +141,9 @@ while True:
     if {once} or os.path.exists({stop!r}):
         break
 elapsed = time.perf_counter() - t0
-from django.db import connection
-with connection.cursor() as cursor:
-    cursor.execute("SELECT pg_backend_pid()")
-    backend = cursor.fetchone()[0]
-with open(f"/proc/{{backend}}/stat") as f:
-    fields = f.read().rsplit(")", 1)[1].split()
-backend_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 print(
     f"payroll of {park} during the load: {{runs}} runs in {{elapsed:.1f}} s, "
-    f"{{elapsed / max(runs, 1):.1f}} s each; CPU {{time.process_time():.1f}} s "
-    f"in its process, {{backend_cpu:.1f}} s in its PostgreSQL connection"
+    f"{{elapsed / max(runs, 1):.1f}} s each"
 )
 """
 
@@ -405,8 +402,11 @@ class Meter(threading.Thread):
     (persistent ones are closed after ``CONN_MAX_AGE``) keeps what was read of
     it last. ``readings`` are (seconds since the start, machine, ours)."""
 
-    def __init__(self, database: str, server: int, payroll: list[int]) -> None:
+    def __init__(
+        self, database: str, server: int, payroll: list[int], backend: Path
+    ) -> None:
         super().__init__(daemon=True)
+        self.backend = backend  # holds the pid of the payroll's connection
         self.groups = {
             "server": lambda: tree(server),
             "postgres": lambda: postgres_pids(database),
@@ -425,6 +425,14 @@ class Meter(threading.Thread):
         used = {
             name: cpu_used(self.before[name], self.last[name]) for name in self.groups
         }
+        try:
+            pid = int(self.backend.read_text())
+        except (OSError, ValueError):
+            pid = None
+        used["payroll postgres"] = self.last["postgres"].get(pid, 0.0) - self.before[
+            "postgres"
+        ].get(pid, 0.0)
+        used["postgres"] -= used["payroll postgres"]
         used["client"] = time.process_time() - self.client0
         used["machine"] = machine_busy() - self.machine0
         self.readings.append(
@@ -607,13 +615,17 @@ def main() -> None:
                         nice=args.payroll_nice,
                         once=args.payroll_once,
                         stop=str(stop),
+                        backend=str(stop.parent / "backend"),
                     ),
                 ],
                 cwd=ROOT,
                 env={**os.environ},
             )
         meter = Meter(
-            database, server.pid, tree(payroll.pid) if payroll is not None else []
+            database,
+            server.pid,
+            tree(payroll.pid) if payroll is not None else [],
+            stop.parent / "backend",
         )
         meter.start()
         elapsed, arrived = asyncio.run(people(sessions, month, args, samples, errors))
@@ -627,7 +639,8 @@ def main() -> None:
             payroll.wait(timeout=600)
         server.terminate()
         server.wait(timeout=30)
-        stop.unlink(missing_ok=True)
+        for path in (stop, stop.parent / "backend"):
+            path.unlink(missing_ok=True)
         stop.parent.rmdir()
     report(samples, errors, elapsed, arrived, used, meter)
 
@@ -661,16 +674,24 @@ def report(samples, errors, elapsed: float, arrived: list[float], used, meter) -
         messages = [message for name, message in errors if name == page]
         if messages:
             print(f"  {page:16} {len(messages):5}, e.g. {messages[0]}")
-    server, postgres, client, payroll, machine = (
-        used[name] for name in ("server", "postgres", "client", "payroll", "machine")
+    server, postgres, client, payroll, payroll_pg, machine = (
+        used[name]
+        for name in (
+            "server",
+            "postgres",
+            "client",
+            "payroll",
+            "payroll postgres",
+            "machine",
+        )
     )
+    other = max(0.0, machine - server - postgres - client - payroll - payroll_pg)
     print(
-        f"CPU during load    gunicorn {server:.1f} s, postgres {postgres:.1f} s, "
-        f"client {client:.1f} s, payroll process {payroll:.1f} s, anything else "
-        f"{max(0.0, machine - server - postgres - client - payroll):.1f} s "
+        f"CPU during load    gunicorn {server:.1f} s, its PostgreSQL {postgres:.1f} s, "
+        f"client {client:.1f} s, payroll {payroll:.1f} s + its PostgreSQL "
+        f"{payroll_pg:.1f} s, anything else {other:.1f} s "
         f"(of {elapsed * (os.cpu_count() or 1):.0f} core-seconds)"
     )
-    other = max(0.0, machine - server - postgres - client - payroll)
     if other > 0.1 * elapsed * (os.cpu_count() or 1):
         print(
             f"                   (other work took {other / elapsed:.1f} cores: "
@@ -679,7 +700,7 @@ def report(samples, errors, elapsed: float, arrived: list[float], used, meter) -
     if latencies:
         print(
             f"CPU per request    gunicorn {server / len(latencies) * 1000:.1f} ms, "
-            f"postgres {postgres / len(latencies) * 1000:.1f} ms (with the payroll's), "
+            f"its PostgreSQL {postgres / len(latencies) * 1000:.1f} ms, "
             f"client {client / len(latencies) * 1000:.1f} ms"
         )
     verdicts = []
