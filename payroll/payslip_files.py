@@ -42,7 +42,7 @@ from audit.services import audit_record
 from payroll import pdf
 from payroll.models import PayPeriod, Payslip, PayslipLine
 from payroll.queue import RENDER_PAYSLIP_BUNDLE, enqueue_on_commit
-from payroll.selectors import PAY_STAFF, payslip_get, period_list
+from payroll.selectors import PAY_STAFF, payslip_list, period_list
 from workforce.selectors import user_roles
 
 logger = logging.getLogger(__name__)
@@ -394,9 +394,10 @@ def payslip_pdf_for_user(*, user, pk: int) -> tuple[str, File]:
     """For the web layer: one payslip's PDF as (download name, open file).
 
     Scoped like ``payslip_get`` (a worker gets only their own; 404 otherwise).
-    A PDF not rendered yet is rendered and stored now.
+    A PDF not rendered yet is rendered and stored now. The lines are not read
+    here: a stored file is served as it is, and rendering reads them itself.
     """
-    payslip = payslip_get(user=user, pk=pk)
+    payslip = payslip_list(user=user).get(pk=pk)
     if (
         not payslip.pdf_sha256
         or payslip.pdf.name != _expected_name(payslip)  # stored under an old name
