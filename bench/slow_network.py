@@ -37,11 +37,12 @@ from django.contrib.auth.models import Group, User
 from django.test.utils import override_settings
 
 from payroll.models import PayPeriod, Payslip
+from tests.e2e.chromium import ARGS as BROWSER_ARGS
+from tests.e2e.chromium import CHROMIUM
 from workforce.crypto import configured_keys
 from workforce.models import Park, Worker
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 LATENCY_MS = 300
 THROUGHPUT = 400_000 // 8  # bytes per second, down and up
 CONDITIONS = {
@@ -53,15 +54,6 @@ CONDITIONS = {
 TARGET_BYTES = 30 * 1024
 TARGET_FCP_MS = 1500
 VISIT_TIMEOUT_MS = 60_000
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 FLOOR_TEXT = "<p>工时、计件和工资。今天的工时与本月的收入，按天和项目列出。</p>\n" * 12
 FLOOR_HTML = """<!doctype html>

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.e2e.chromium import ARGS, CHROMIUM
+
 PASSWORD = "e2e-demo-password-2026"
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -47,15 +48,7 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=ARGS,
         )
         yield browser
         browser.close()
