@@ -469,17 +469,21 @@ def _count_queries():
     return counter, count
 
 
-def _backend_cpu() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL backend (Linux;
-    0 where /proc cannot be read)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` (Linux; 0 where /proc cannot
+    be read)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return _cpu_seconds(cursor.fetchone()[0])
 
 
 def _run_chunk(job: tuple[int, int]) -> tuple[int, float, float]:
@@ -527,8 +531,7 @@ def _check_runs(runs) -> None:
 
 def calculate_all(processes: int) -> dict:
     """Start the five parks' runs and process every chunk on ``processes``
-    worker processes (1: in this process)."""
-    _reset()
+    worker processes (1: in this process); after ``_fresh``."""
     counter, count = _count_queries()
     t0 = time.perf_counter()
     with connection.execute_wrapper(count):
@@ -562,7 +565,8 @@ def celery_run(processes: int) -> dict:
     """The same five runs queued through Redis and calculated by ``processes``
     real ``celery worker`` processes (one task at a time each, as on
     ``processes`` one-core machines). Timed from the first run queued to the
-    last run done; the workers are started, and ready, before."""
+    last run done; the workers are started, and ready, before. After
+    ``_fresh``."""
     import redis
 
     from config import celery_app
@@ -570,7 +574,6 @@ def celery_run(processes: int) -> dict:
     if not os.environ.get("REDIS_URL"):
         sys.exit("--celery needs REDIS_URL (the broker the workers share)")
     redis.Redis.from_url(os.environ["REDIS_URL"]).delete("celery")
-    _reset()
     logs = Path(tempfile.mkdtemp(prefix="bench-celery-"))
     workers = []
     try:
@@ -628,14 +631,6 @@ def celery_run(processes: int) -> dict:
                 w.kill()
     _check_runs(runs)
     return {"seconds": elapsed, "worker_cpu": sum(cpu)}
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- one size, and the growth table ---------------------------------------------

@@ -58,7 +58,12 @@ function keep(request, response) {
         return cache.put(url.pathname, new Response(html, { status: 200, headers: headers }));
       });
     }
-    if (isAsset(url.pathname)) return cache.put(url.pathname, response);
+    if (isAsset(url.pathname)) {
+      // Once per name: versioned names (hashed by collectstatic) never change.
+      return cache.match(url.pathname).then(function (kept) {
+        return kept ? undefined : cache.put(url.pathname, response);
+      });
+    }
     if (type.indexOf("application/pdf") === 0 && PDF.test(url.pathname)) {
       var page = url.pathname.replace(/pdf\/$/, "");
       return cache.match(page).then(function (kept) {
